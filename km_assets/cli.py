@@ -1,0 +1,113 @@
+"""The `km` command: a thin face over the packages (demo, sandbox; later test-connection, sync, report)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from .config import load_config
+    from .confluence import client_for, list_spaces
+    from .defs.run import dagster_instance, sync_spaces
+    from .sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        print(f"Sandbox Confluence ({sandbox.options.flavor}) at {sandbox.url}")
+        # The demo connection in km.yaml reads its URL and token from these variables.
+        os.environ["KM_DEMO_URL"] = sandbox.url
+        os.environ["KM_DEMO_TOKEN"] = sandbox.options.api_token
+        config = load_config(args.config)
+        connection = config.connection("demo")
+        instance = dagster_instance()
+        with client_for(connection, connection.secret()) as client:
+            spaces = list_spaces(client, connection)
+        print(f"Spaces: {', '.join(spaces)}")
+        runs = sync_spaces(config, connection, spaces, instance, log_level="WARNING")
+    failed = [r.space for r in runs if not r.success]
+    root = Path(config.storage.root)
+    print(f"\nDagster runs: {len(runs)} ({len(failed)} failed), instance at {os.environ['DAGSTER_HOME']}")
+    print(f"Parquet under {root.resolve()}:")
+    for asset in ("raw_content", "articles"):
+        pattern = root / connection.asset_prefix / asset / "**" / "*.parquet"
+        rows = pl.scan_parquet(str(pattern), hive_partitioning=True).select(pl.len()).collect().item()
+        print(f"  {asset:<12} {rows:>5} rows  pl.scan_parquet('{pattern}', hive_partitioning=True)")
+    print("\nOpen the Dagster UI on the same data:  make ui   (then http://127.0.0.1:3000)")
+    return 1 if failed else 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import Sandbox, SandboxOptions
+
+    options = SandboxOptions(flavor=args.flavor)
+    if args.token:
+        options.api_token = args.token
+    sandbox = Sandbox(options=options, port=args.port).start()
+    print(f"Sandbox Confluence ({options.flavor}, site demo) listening on {sandbox.url}")
+    print(f"  user:  {options.username}")
+    print(f"  token: {options.api_token}")
+    print("For the demo connection in km.yaml:")
+    print(f"  export KM_DEMO_URL={sandbox.url} KM_DEMO_TOKEN={options.api_token}")
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        sandbox.wait_forever()
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from .defs.run import dagster_instance
+
+    dagster_instance()  # prepares $DAGSTER_HOME (./.dagster), the instance `km demo` wrote to
+    workspace = Path(args.workspace).resolve()
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(args.port), "-w", str(workspace)]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", flush=True)
+    os.execv(command[0], command)
+    return 0  # not reached: exec replaces this process
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="km", description="Confluence to KM articles, through Dagster assets.")
+    parser.add_argument("--config", default=None, help="km.yaml to read (default: $KM_CONFIG or ./km.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the demo connection end to end against the embedded sandbox")
+    demo.set_defaults(handler=_demo)
+
+    sandbox = commands.add_parser("sandbox", help="serve a sandbox Confluence on 127.0.0.1 until Ctrl-C")
+    sandbox.add_argument("--flavor", choices=["cloud", "datacenter"], default="cloud")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--token", default=None,
+                         help="API token the sandbox accepts (default: a new random one, printed)")
+    sandbox.set_defaults(handler=_sandbox)
+
+    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--workspace", default="workspace.yaml")
+    ui.set_defaults(handler=_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .config import ConfigError
+    from .confluence import ConfluenceError
+
+    try:
+        return args.handler(args)
+    except (ConfigError, ConfluenceError) as err:
+        print(f"km {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

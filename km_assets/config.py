@@ -1,0 +1,189 @@
+"""Connection settings, read from km.yaml and the environment.
+
+km.yaml names connections and filters; secrets are never written in it, only the names of the
+environment variables that hold them. Strings may use ``${VAR}`` or ``${VAR:-default}`` so a URL can
+follow the environment (the demo points its connection at a sandbox on a free port this way).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "AuthSettings",
+    "ConfigError",
+    "ConnectionSettings",
+    "KmConfig",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = "km.yaml"
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_CONNECTION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """km.yaml (or the environment it names) is not usable; the message names the key and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthSettings(_Strict):
+    """How to authenticate. Cloud: username (account e-mail) + API token; Server/DC: a PAT, or user + password."""
+
+    username: str | None = None
+    api_token_env: str | None = None
+    pat_env: str | None = None
+    password_env: str | None = None
+
+    def secret_env(self) -> str:
+        names = [n for n in (self.api_token_env, self.pat_env, self.password_env) if n]
+        if len(names) != 1:
+            raise ConfigError(
+                "auth: set exactly one of api_token_env, pat_env or password_env "
+                f"(found {len(names)})"
+            )
+        return names[0]
+
+
+class IncludeExclude(_Strict):
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class ConnectionSettings(_Strict):
+    name: str
+    url: str
+    deployment: Literal["auto", "cloud", "server", "datacenter"] = "auto"
+    auth: AuthSettings
+    spaces: IncludeExclude = Field(default_factory=IncludeExclude)
+    page_trees: IncludeExclude = Field(default_factory=IncludeExclude)
+    labels: IncludeExclude = Field(default_factory=IncludeExclude)
+    content_types: list[Literal["page", "blogpost", "attachment", "comment"]] = Field(
+        default_factory=lambda: ["page", "blogpost", "attachment"]
+    )
+    modified_after: date | None = None
+    schedule: str = "daily"
+    page_size: int = Field(default=50, ge=1, le=250)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_an_asset_prefix(cls, value: str) -> str:
+        # The name becomes a Dagster asset-key prefix and a storage folder.
+        if not _CONNECTION_NAME.match(value):
+            raise ValueError(
+                "must start with a lowercase letter and use only lowercase letters, digits, '-' and '_'"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https:// (got {value!r})")
+        return value.rstrip("/")
+
+    @property
+    def asset_prefix(self) -> str:
+        return self.name.replace("-", "_")
+
+    def secret(self, environ: dict[str, str] | None = None) -> str:
+        """The API token / PAT / password, from the environment variable km.yaml names."""
+        env = os.environ if environ is None else environ
+        var = self.auth.secret_env()
+        value = env.get(var)
+        if not value:
+            raise ConfigError(
+                f"connection {self.name!r}: environment variable {var} is not set "
+                f"(auth.{_secret_key(self.auth, var)} names it)"
+            )
+        return value
+
+
+def _secret_key(auth: AuthSettings, var: str) -> str:
+    for key in ("api_token_env", "pat_env", "password_env"):
+        if getattr(auth, key) == var:
+            return key
+    return "?"
+
+
+class StorageSettings(_Strict):
+    root: str = "./data"
+
+
+class KmConfig(_Strict):
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    connections: list[ConnectionSettings]
+
+    @field_validator("connections")
+    @classmethod
+    def _unique_names(cls, value: list[ConnectionSettings]) -> list[ConnectionSettings]:
+        seen: set[str] = set()
+        for conn in value:
+            if conn.asset_prefix in seen:
+                raise ValueError(f"connection name {conn.name!r} is used twice")
+            seen.add(conn.asset_prefix)
+        return value
+
+    def connection(self, name: str) -> ConnectionSettings:
+        for conn in self.connections:
+            if conn.name == name:
+                return conn
+        known = ", ".join(c.name for c in self.connections) or "none"
+        raise ConfigError(f"no connection named {name!r} in km.yaml (known: {known})")
+
+
+def _expand_env(value: object, environ: dict[str, str], where: str) -> object:
+    if isinstance(value, dict):
+        return {k: _expand_env(v, environ, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, environ, f"{where}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set and has no default")
+
+    return _ENV_REFERENCE.sub(substitute, value)
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    lines = []
+    for problem in err.errors():
+        location = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"{location}: {problem['msg']}")
+    return "; ".join(lines)
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> KmConfig:
+    """Read km.yaml. Errors name the file, the key and the reason, and nothing is half-loaded."""
+    env = dict(os.environ if environ is None else environ)
+    config_path = Path(path or env.get("KM_CONFIG", DEFAULT_CONFIG_PATH))
+    if not config_path.is_file():
+        raise ConfigError(f"{config_path}: no such file (set KM_CONFIG or pass the path)")
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{config_path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: expected a mapping with a 'connections' key")
+    try:
+        return KmConfig.model_validate(_expand_env(raw, env, ""))
+    except ConfigError as err:
+        raise ConfigError(f"{config_path}: {err}") from None
+    except ValidationError as err:
+        raise ConfigError(f"{config_path}: {_format_validation_error(err)}") from None

@@ -1,0 +1,1 @@
+"""The KM domain: article and table schemas, mapping, permissions. No Dagster here."""

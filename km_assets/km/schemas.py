@@ -1,0 +1,59 @@
+"""Column schemas of the tables km_assets writes, declared once (polars) and shown in the Dagster UI."""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = ["ARTICLES", "RAW_CONTENT", "empty", "frame"]
+
+_TS = pl.Datetime("us", "UTC")
+
+RAW_CONTENT = pl.Schema({
+    "content_id": pl.String,
+    "content_type": pl.String,
+    "status": pl.String,
+    "space_key": pl.String,
+    "space_name": pl.String,
+    "title": pl.String,
+    "version": pl.Int64,
+    "created_at": _TS,
+    "created_by": pl.String,
+    "created_by_name": pl.String,
+    "modified_at": _TS,
+    "modified_by": pl.String,
+    "modified_by_name": pl.String,
+    "labels": pl.List(pl.String),
+    "ancestor_ids": pl.List(pl.String),
+    "parent_id": pl.String,
+    "read_restriction_users": pl.List(pl.String),
+    "read_restriction_groups": pl.List(pl.String),
+    "body_storage": pl.String,
+    "url": pl.String,
+})
+
+ARTICLES = pl.Schema({
+    "content_id": pl.String,
+    "version": pl.Int64,
+    "space_key": pl.String,
+    "title": pl.String,
+    "markdown": pl.String,
+    "links": pl.List(pl.String),
+    "attachments": pl.List(pl.String),
+    "macros": pl.List(pl.String),
+    "unhandled_macros": pl.List(pl.String),
+    "warnings": pl.List(pl.String),
+})
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def frame(rows: list[dict], schema: pl.Schema) -> pl.DataFrame:
+    """Rows -> a frame of exactly this schema (missing keys are nulls, unknown keys are an error)."""
+    if not rows:
+        return empty(schema)
+    extra = set(rows[0]) - set(schema.names())
+    if extra:
+        raise ValueError(f"columns not in the schema: {sorted(extra)}")
+    return pl.DataFrame(rows, schema=schema)

@@ -1,0 +1,94 @@
+"""The README's commands, run as a user runs them: `km demo` and `km ui` (what `make demo`/`make ui` call)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+from km_assets.sandbox import load_demo_site
+
+REPO = Path(__file__).resolve().parents[1]
+KM = str(Path(sys.executable).with_name("km"))
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KM_", "DAGSTER_"))}
+    env["DAGSTER_HOME"] = str(tmp_path / ".dagster")
+    return env
+
+
+@pytest.mark.slow
+def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
+    site = load_demo_site()
+    expected = sum(1 for c in site.content.values() if c.type in ("page", "blogpost") and c.status == "current")
+    for attempt in (1, 2):  # re-running the demo works and gives the same rows
+        result = subprocess.run([KM, "--config", str(REPO / "km.yaml"), "demo"], cwd=tmp_path,
+                                env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, f"attempt {attempt}:\n{result.stdout}\n{result.stderr}"
+        assert "make ui" in result.stdout
+        for asset in ("raw_content", "articles"):
+            df = pl.read_parquet(tmp_path / "data" / "demo" / asset / "**" / "*.parquet", hive_partitioning=True)
+            assert df.height == expected, asset
+            assert df["content_id"].n_unique() == expected
+            assert f"{asset:<12} {expected:>5} rows" in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
+    port = _free_port()
+    process = subprocess.Popen([KM, "ui", "--port", str(port)], cwd=REPO, env=_env(tmp_path),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    query = {"query": "{ assetNodes { assetKey { path } groupName isPartitioned } }"}
+    try:
+        deadline = time.monotonic() + 90
+        nodes = None
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "dagster dev exited early"
+            try:
+                response = httpx.post(f"http://127.0.0.1:{port}/graphql", json=query, timeout=5)
+                data = response.json().get("data") or {}
+                if data.get("assetNodes"):
+                    nodes = data["assetNodes"]
+                    break
+            except (httpx.TransportError, json.JSONDecodeError):
+                pass
+            time.sleep(0.5)
+        assert nodes is not None, "the Dagster UI did not answer within 90 s"
+        paths = {"/".join(n["assetKey"]["path"]) for n in nodes}
+        assert {"demo/raw_content", "demo/articles"} <= paths
+        assert all(n["isPartitioned"] for n in nodes)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert not _group_alive(process.pid), "processes of dagster dev were left running"
