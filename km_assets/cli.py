@@ -51,8 +51,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         options.api_token = args.token
     sandbox = Sandbox(options=options, port=args.port).start()
     print(f"Sandbox Confluence ({options.flavor}, site demo) listening on {sandbox.url}")
-    print(f"  user:  {options.username}")
-    print(f"  token: {options.api_token}")
+    print(f"  user:  {sandbox.login}")
+    print(f"  {'API token' if options.cloud else 'password'}: {options.api_token}")
+    if not options.cloud:
+        print(f"  personal access token (Bearer): {options.pat}")
     print("For the demo connection in km.yaml:")
     print(f"  export KM_DEMO_URL={sandbox.url} KM_DEMO_TOKEN={options.api_token}")
     print("Ctrl-C stops it.", flush=True)

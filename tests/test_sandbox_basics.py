@@ -9,7 +9,7 @@ from km_assets.sandbox import Sandbox
 
 
 def http(sandbox: Sandbox, **kwargs) -> httpx.Client:
-    return httpx.Client(base_url=sandbox.url, auth=(sandbox.options.username, sandbox.options.api_token),
+    return httpx.Client(base_url=sandbox.url, auth=sandbox.basic_auth,
                         **kwargs)
 
 

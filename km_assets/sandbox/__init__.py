@@ -4,7 +4,8 @@ It imports nothing from km_assets.confluence: the client and the emulator are wr
 mistake in one is caught by the other instead of cancelled out.
 """
 
-from .app import RequestCounters, SandboxOptions, build_app
+from .app import build_app
+from .http import RequestCounters, SandboxOptions
 from .server import Sandbox
 from .site import Site, load_demo_site, load_site
 

@@ -1,229 +1,172 @@
-"""The sandbox's HTTP face: a Starlette app that answers like Confluence.
+"""The sandbox's HTTP face: a Starlette app that answers like Confluence Cloud or Data Center.
 
-Cloud serves everything under /wiki and accepts Basic (e-mail + API token); Data Center serves at the
-root. Every request is counted by route and status so tests can prove how polite a client was.
+- Cloud serves the API under /wiki, and again under Atlassian's gateway form
+  /ex/confluence/{cloudId}/wiki/... (where scoped API tokens work); Basic auth with e-mail + token;
+  the same token sent as Bearer gets Cloud's 403.
+- Data Center serves at the root; Basic user + password, or a personal access token as Bearer. With
+  anonymous access on, an invalid PAT is served as anonymous rather than refused (CONFSERVER-98199).
+Every answer is counted by route and status, so tests can prove how polite a client was.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
-import secrets
-import threading
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Literal
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
+import hmac
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from .cql import CqlError, parse_cql
-from .site import Site
-from .v1 import parse_expand, render_attachment, render_content, render_space
+from .http import ApiContext, BadRequest, RequestCounters, SandboxOptions, error, json_response
+from .routes_v1 import file_response, v1_routes
+from .routes_v2 import v2_routes
+from .site import Site, User
 
-__all__ = ["SandboxOptions", "build_app"]
+__all__ = ["build_app"]
 
-
-@dataclass
-class SandboxOptions:
-    flavor: Literal["cloud", "datacenter"] = "cloud"
-    username: str = "sync-bot@northwind.example"
-    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    time_zone: str = "UTC"
-    max_limit: int = 250
+_CLOUD_BEARER = "Failed to parse Connect Session Auth Token"
 
 
-@dataclass
-class RequestCounters:
-    """How many requests each route answered, by status. Safe to read from tests while serving."""
-
-    by_route: Counter = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, route: str, status: int) -> None:
-        with self.lock:
-            self.by_route[(route, status)] += 1
-
-    def total(self, route: str | None = None) -> int:
-        with self.lock:
-            return sum(n for (r, _), n in self.by_route.items() if route is None or r == route)
-
-
-def _error(status: int, message: str, reason: str) -> JSONResponse:
-    return JSONResponse({"statusCode": status, "data": {"authorized": status != 401, "valid": True,
-                                                        "errors": [], "successful": False},
-                         "message": message, "reason": reason}, status_code=status)
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return default
+def _basic(header: str) -> tuple[str, str] | None:
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
     try:
-        return int(value)
-    except ValueError:
-        raise _BadRequest(f"{name} must be a number, got {value!r}") from None
+        user, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    return user, secret
 
 
-class _BadRequest(Exception):
-    pass
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class _Authenticator:
+    """Decides who a request is, per flavor. Returns the user, None for anonymous, or a refusal."""
+
+    def __init__(self, site: Site, options: SandboxOptions) -> None:
+        self.site = site
+        self.options = options
+
+    def api_user(self) -> User:
+        return self.site.users[self.options.api_user]
+
+    def __call__(self, request: Request) -> User | None | Response:
+        header = request.headers.get("authorization", "")
+        opts = self.options
+        basic = _basic(header)
+        bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+        gateway = bool(request.scope.get("km_gateway_prefix"))
+        user = self.api_user()
+        if opts.cloud:
+            if basic is not None:
+                name, secret = basic
+                token_ok = _same(secret, opts.api_token) or (gateway and _same(secret, opts.scoped_token))
+                if _same(name, user.email) and token_ok:
+                    return user
+                return error(401, "Basic authentication with passwords is deprecated. For more information, "
+                                  "see: https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/")
+            if bearer is not None:
+                return error(403, _CLOUD_BEARER)
+            return error(401, "This request requires authentication.")
+        # Data Center
+        if basic is not None:
+            name, secret = basic
+            if _same(name, user.username) and _same(secret, opts.api_token):
+                return user
+            return error(401, "Authentication failed: wrong username or password.")
+        if bearer is not None:
+            if _same(bearer, opts.pat):
+                return user
+            if opts.anonymous_access:
+                return None  # CONFSERVER-98199: a bad PAT becomes anonymous, with a 200
+            return error(401, "Authentication failed: the personal access token is not valid.")
+        if opts.anonymous_access:
+            return None
+        return error(401, "This request requires authentication.")
 
 
 def build_app(site: Site, options: SandboxOptions, counters: RequestCounters | None = None) -> Starlette:
     counters = counters if counters is not None else RequestCounters()
-    cloud = options.flavor == "cloud"
-    context = "/wiki" if cloud else ""
-    tz = ZoneInfo(options.time_zone)
-    expected_basic = base64.b64encode(f"{options.username}:{options.api_token}".encode()).decode()
+    api = ApiContext(site, options, counters)
+    authenticate = _Authenticator(site, options)
+    if options.api_user not in site.users:
+        raise ValueError(f"the site has no user {options.api_user!r} for the API to log in as")
 
-    def base_url(request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}{context}"
-
-    def authorized(request: Request) -> Response | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                if secrets.compare_digest(base64.b64decode(credentials).decode(), base64.b64decode(
-                        expected_basic).decode()):
-                    return None
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-            return _error(401, "Basic authentication with passwords is deprecated or the credentials are "
-                               "wrong. Use an API token.", "Unauthorized")
-        if scheme.lower() == "bearer" and cloud:
-            return _error(403, "Failed to parse Connect Session Auth Token", "Forbidden")
-        return _error(401, "This request requires authentication.", "Unauthorized")
-
-    def page(request: Request, items: list, render, path: str, extra: dict) -> dict:
-        start = max(_int_param(request, "start", 0), 0)
-        limit = min(max(_int_param(request, "limit", 25), 1), options.max_limit)
-        chunk = items[start:start + limit]
-        links: dict = {"base": base_url(request), "context": context,
-                       "self": f"{base_url(request)}{path}?{urlencode(extra)}"}
-        if start + limit < len(items):
-            links["next"] = f"{path}?{urlencode({**extra, 'limit': limit, 'start': start + limit})}"
-        if start > 0:
-            links["prev"] = f"{path}?{urlencode({**extra, 'limit': limit, 'start': max(start - limit, 0)})}"
-        return {"results": [render(i) for i in chunk], "start": start, "limit": limit, "size": len(chunk),
-                "_links": links}
-
-    def content_renderer(request: Request):
-        expand = parse_expand(request.query_params.get("expand"))
-        base = base_url(request)
-        return lambda c: render_content(site, c, expand, cloud=cloud, base=base, context=context)
-
-    async def content_list(request: Request) -> dict:
-        space = request.query_params.get("spaceKey")
-        kind = request.query_params.get("type", "page")
-        status = request.query_params.get("status", "current")
-        items = sorted((c for c in site.content.values()
-                        if (space is None or c.space == space) and c.type == kind and c.status == status),
-                       key=lambda c: int(c.id))
-        extra = {k: v for k, v in request.query_params.items() if k not in ("start", "limit")}
-        return page(request, items, content_renderer(request), "/rest/api/content", extra)
-
-    async def content_search(request: Request) -> dict:
-        cql = request.query_params.get("cql")
-        if not cql:
-            raise _BadRequest("The CQL query parameter is required")
-        try:
-            query = parse_cql(cql, site, tz)
-        except CqlError as err:
-            raise _BadRequest(str(err)) from None
-        items = query.run([c for c in site.content.values() if c.status == "current"])
-        extra = {k: v for k, v in request.query_params.items() if k not in ("start", "limit", "cursor")}
-        body = page(request, items, content_renderer(request), "/rest/api/content/search", extra)
-        body["totalSize"] = len(items)
-        body["cqlQuery"] = cql
-        return body
-
-    async def content_by_id(request: Request) -> dict | Response:
-        item = site.content.get(request.path_params["id"])
-        if item is None or item.status not in ("current", request.query_params.get("status", "current")):
-            return _error(404, f"No content found with id : ContentId{{id={request.path_params['id']}}}",
-                          "Not Found")
-        return content_renderer(request)(item)
-
-    async def attachments(request: Request) -> dict | Response:
-        cid = request.path_params["id"]
-        if cid not in site.content:
-            return _error(404, f"No content found with id : ContentId{{id={cid}}}", "Not Found")
-        base = base_url(request)
-        items = site.attachments_of(cid)
-        return page(request, items, lambda a: render_attachment(site, a, cloud=cloud, base=base),
-                    f"/rest/api/content/{cid}/child/attachment", {})
-
-    async def attachment_download(request: Request) -> Response:
-        att = site.attachments.get(request.path_params["att"])
-        if att is None or att.container_id != request.path_params["id"]:
-            return _error(404, "Attachment not found", "Not Found")
-        return Response(att.data, media_type=att.media_type,
-                        headers={"content-disposition": f'attachment; filename="{att.filename}"'})
-
-    async def spaces(request: Request) -> dict:
-        base = base_url(request)
-        keys = request.query_params.getlist("spaceKey")
-        items = [s for s in sorted(site.spaces.values(), key=lambda s: s.id) if not keys or s.key in keys]
-        return page(request, items, lambda s: render_space(s, base=base), "/rest/api/space", {})
-
-    async def space_by_key(request: Request) -> dict | Response:
-        space = site.spaces.get(request.path_params["key"])
-        if space is None:
-            return _error(404, f"No space with key : {request.path_params['key']}", "Not Found")
-        return render_space(space, base=base_url(request))
-
-    async def current_user(request: Request) -> dict:
-        # The sandbox's API user is not one of the site's authors.
-        me = {"type": "known", "displayName": "Sync Bot", "email": options.username,
-              "accountId": "712020:5b6c1b59-sync-bot", "accountType": "atlassian"}
-        if not cloud:
-            me = {"type": "known", "username": options.username, "userKey": "8a7f808a00000001",
-                  "displayName": "Sync Bot"}
-        return me
-
-    routes_json = [
-        ("/rest/api/content", content_list),
-        ("/rest/api/content/search", content_search),
-        ("/rest/api/content/{id}", content_by_id),
-        ("/rest/api/content/{id}/child/attachment", attachments),
-        ("/rest/api/space", spaces),
-        ("/rest/api/space/{key}", space_by_key),
-        ("/rest/api/user/current", current_user),
-    ]
-
-    def wrap(path: str, handler):
+    def wrap(route: str, handler: Callable, *, authenticated: bool = True):
         async def endpoint(request: Request) -> Response:
-            denied = authorized(request)
-            if denied is not None:
-                counters.add(path, denied.status_code)
-                return denied
+            if authenticated:
+                who = authenticate(request)
+                if isinstance(who, Response):
+                    counters.add(request, route, who.status_code)
+                    return who
+                request.scope["km_viewer"] = who
             try:
                 result = await handler(request)
-            except _BadRequest as err:
-                response: Response = _error(400, str(err), "Bad Request")
+            except BadRequest as err:
+                response: Response = error(400, str(err))
             else:
-                response = result if isinstance(result, Response) else Response(
-                    json.dumps(result, ensure_ascii=False), media_type="application/json")
-            counters.add(path, response.status_code)
+                response = result if isinstance(result, Response) else json_response(result)
+            counters.add(request, route, response.status_code)
             return response
         return endpoint
 
-    routes = [Route(context + path, wrap(path, handler)) for path, handler in routes_json]
-    routes.append(Route(context + "/rest/api/content/{id}/child/attachment/{att}/download",
-                        wrap("/rest/api/content/{id}/child/attachment/{att}/download", attachment_download)))
+    api_routes = v1_routes(api) + (v2_routes(api) if options.cloud else [])
+
+    async def tenant_info(request: Request) -> Response:
+        return json_response({"cloudId": options.cloud_id})
+
+    async def media(request: Request) -> Response:
+        att = site.attachments.get(request.path_params["att"])
+        if att is None or not hmac.compare_digest(request.query_params.get("token", ""),
+                                                  api.media_token(att.id)):
+            return error(404, "File not found")
+        return file_response(att)
+
+    async def download_servlet(request: Request) -> Response:
+        # Cloud deprecated the servlet for API tokens (CHANGE-2735); DC still serves _links.download here.
+        if options.cloud:
+            return error(401, "Unauthorized: the download servlet does not accept API tokens")
+        page_id, filename = request.path_params["id"], request.path_params["filename"]
+        att = next((a for a in site.attachments_of(page_id) if a.filename == filename), None)
+        content = site.content.get(page_id)
+        if att is None or content is None or not site.can_view(api.viewer(request), content):
+            return error(404, "Attachment not found")
+        return file_response(att)
+
+    routes: list[Route] = []
+    prefix = api.context_path
+    gateway = f"/ex/confluence/{options.cloud_id}"
+
+    def with_gateway(request_handler: Callable) -> Callable:
+        async def endpoint(request: Request) -> Response:
+            request.scope["km_gateway_prefix"] = gateway
+            return await request_handler(request)
+        return endpoint
+
+    for method, path, handler in api_routes:
+        endpoint = wrap(path, handler)
+        routes.append(Route(prefix + path, endpoint, methods=[method]))
+        if options.cloud:
+            routes.append(Route(gateway + prefix + path, with_gateway(endpoint), methods=[method]))
+    if options.cloud:
+        routes.append(Route("/_edge/tenant_info", wrap("/_edge/tenant_info", tenant_info, authenticated=False)))
+        routes.append(Route("/media/file/{att}", wrap("/media/file/{att}", media, authenticated=False)))
+    routes.append(Route(prefix + "/download/attachments/{id}/{filename}",
+                        wrap("/download/attachments/{id}/{filename}", download_servlet)))
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        counters.add("<unknown>", 404)
-        return _error(404, f"null for uri: {request.url}", "Not Found")
+        counters.add(request, request.url.path, 404)
+        return error(404, f"null for uri: {request.url}")
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found})
-    app.state.counters = counters
-    app.state.site = site
-    app.state.options = options
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        counters.add(request, request.url.path, 405)
+        return error(405, f"HTTP {request.method} is not supported by this URL")
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
+    app.state.api = api
     return app

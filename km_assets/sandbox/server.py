@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from .app import RequestCounters, SandboxOptions, build_app
+from .app import build_app
+from .http import RequestCounters, SandboxOptions
 from .site import Site, load_demo_site
 
 __all__ = ["Sandbox"]
@@ -39,6 +40,16 @@ class Sandbox:
     def url(self) -> str:
         """The site URL a user would configure: Cloud's ends in /wiki."""
         return self.root_url + ("/wiki" if self.options.flavor == "cloud" else "")
+
+    @property
+    def login(self) -> str:
+        """What the API user types as user name: its e-mail on Cloud, its user name on Data Center."""
+        user = self.site.users[self.options.api_user]
+        return user.email if self.options.cloud else user.username
+
+    @property
+    def basic_auth(self) -> tuple[str, str]:
+        return (self.login, self.options.api_token)
 
     def start(self, ready_timeout: float = 15.0) -> Sandbox:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

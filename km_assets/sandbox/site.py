@@ -1,12 +1,16 @@
-"""The content a sandbox serves: spaces, users, groups, pages, blog posts and attachments.
+"""The content a sandbox serves: spaces, users, groups, pages, blog posts, comments and attachments.
 
-A Site is plain data that the HTTP layer renders in each API's shape. Tests and the admin API change it
-while the server runs, so every mutation goes through methods that keep versions and times honest.
+A Site is plain data that the HTTP layers render in each API's shape. Tests and the admin API change it
+while the server runs, so every change goes through a method that keeps versions, times and the search
+index honest, under one lock shared with the request handlers.
 """
 
 from __future__ import annotations
 
+import copy
 import struct
+import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +19,12 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["Attachment", "Content", "Group", "Site", "Space", "User", "Version", "load_demo_site"]
+__all__ = [
+    "Attachment", "Comment", "Content", "Group", "Site", "Space", "SpaceGrant", "User", "Version",
+    "load_demo_site", "load_site", "solid_png",
+]
+
+CONTENT_STATUSES = ("current", "draft", "trashed", "archived")
 
 
 @dataclass
@@ -24,6 +33,7 @@ class User:
     username: str
     display_name: str
     email: str
+    active: bool = True
 
     @property
     def user_key(self) -> str:
@@ -36,6 +46,21 @@ class Group:
     name: str
     members: list[str] = field(default_factory=list)
 
+    @property
+    def id(self) -> str:
+        digest = f"{zlib.crc32(self.name.encode()):08x}"
+        return f"{digest}-{digest[:4]}-4{digest[1:4]}-a{digest[2:5]}-{digest}{digest[:4]}"
+
+
+@dataclass(frozen=True)
+class SpaceGrant:
+    """One space permission: subject_type is user, group or anonymous; operation like read or administer."""
+
+    subject_type: str
+    subject: str | None
+    operation: str
+    target: str = "space"
+
 
 @dataclass
 class Space:
@@ -46,6 +71,8 @@ class Space:
     homepage: str | None = None
     type: str = "global"
     status: str = "current"
+    created: datetime = field(default_factory=lambda: datetime(2025, 1, 1, tzinfo=UTC))
+    permissions: list[SpaceGrant] = field(default_factory=list)
 
 
 @dataclass
@@ -67,10 +94,21 @@ class Attachment:
     creator: str
     version: int = 1
     status: str = "current"
+    comment: str = ""
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+
+@dataclass
+class Comment:
+    id: str
+    container_id: str
+    body: str
+    creator: str
+    created: datetime
+    status: str = "current"
 
 
 @dataclass
@@ -88,6 +126,9 @@ class Content:
     status: str = "current"
     read_users: list[str] = field(default_factory=list)
     read_groups: list[str] = field(default_factory=list)
+    update_users: list[str] = field(default_factory=list)
+    update_groups: list[str] = field(default_factory=list)
+    position: int = 0
 
     @property
     def version(self) -> Version:
@@ -96,6 +137,11 @@ class Content:
     @property
     def modified(self) -> datetime:
         return self.version.at
+
+    def restricted(self, operation: str) -> tuple[list[str], list[str]]:
+        if operation == "read":
+            return self.read_users, self.read_groups
+        return self.update_users, self.update_groups
 
 
 @dataclass
@@ -106,18 +152,69 @@ class Site:
     spaces: dict[str, Space]
     content: dict[str, Content]
     attachments: dict[str, Attachment]
+    comments: dict[str, Comment] = field(default_factory=dict)
+    # Seconds between a change and the moment CQL search sees it (Confluence's index lags writes).
+    index_lag: float = 0.0
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # What search sees, per content id: (monotonic time the change happened, snapshot), oldest first.
+    # Only kept while index_lag > 0; with no lag, search reads the live content.
+    _index: dict[str, list[tuple[float, Content | None]]] = field(default_factory=dict, repr=False)
+    _next_id: int = field(default=0, repr=False)
 
+    # -- reading -----------------------------------------------------------------------------------
     def user(self, username: str) -> User:
         return self.users[username]
 
     def user_by_account_id(self, account_id: str) -> User | None:
         return next((u for u in self.users.values() if u.account_id == account_id), None)
 
+    def find_user(self, ident: str) -> User | None:
+        """By username, account id or DC user key."""
+        if ident in self.users:
+            return self.users[ident]
+        return next((u for u in self.users.values() if ident in (u.account_id, u.user_key)), None)
+
+    def space_by_id(self, space_id: int) -> Space | None:
+        return next((s for s in self.spaces.values() if s.id == space_id), None)
+
+    def groups_of(self, user: User) -> set[str]:
+        return {g.name for g in self.groups.values() if user.username in g.members}
+
+    def space_allows(self, user: User | None, space_key: str, operation: str = "read") -> bool:
+        space = self.spaces.get(space_key)
+        if space is None:
+            return False
+        groups = self.groups_of(user) if user else set()
+        for grant in space.permissions:
+            if grant.operation != operation:
+                continue
+            if grant.subject_type == "anonymous":
+                return True
+            if user is not None and grant.subject_type == "user" and grant.subject == user.username:
+                return True
+            if user is not None and grant.subject_type == "group" and grant.subject in groups:
+                return True
+        return False
+
+    def passes_restrictions(self, user: User | None, content: Content, operation: str = "read") -> bool:
+        """A page's own restriction and every ancestor's must each admit the user (an intersection)."""
+        groups = self.groups_of(user) if user else set()
+        for node in [*self.ancestors(content), content]:
+            users, restricted_groups = node.restricted(operation)
+            if not users and not restricted_groups:
+                continue
+            if user is None or (user.username not in users and not groups & set(restricted_groups)):
+                return False
+        return True
+
+    def can_view(self, user: User | None, content: Content) -> bool:
+        return self.space_allows(user, content.space, "read") and self.passes_restrictions(user, content)
+
     def ancestors(self, content: Content) -> list[Content]:
         """Root first, as Confluence lists them."""
         chain: list[Content] = []
         parent = content.parent
-        while parent is not None:
+        while parent is not None and parent in self.content:
             node = self.content[parent]
             chain.append(node)
             parent = node.parent
@@ -126,21 +223,194 @@ class Site:
     def attachments_of(self, content_id: str) -> list[Attachment]:
         return [a for a in self.attachments.values() if a.container_id == content_id and a.status == "current"]
 
+    def comments_of(self, content_id: str) -> list[Comment]:
+        return [c for c in self.comments.values() if c.container_id == content_id and c.status == "current"]
+
     def children_of(self, content_id: str) -> list[Content]:
-        return [c for c in self.content.values() if c.parent == content_id and c.status == "current"]
+        kids = [c for c in self.content.values() if c.parent == content_id and c.status == "current"]
+        return sorted(kids, key=lambda c: (c.position, int(c.id)))
+
+    def searchable(self, now: float | None = None) -> list[Content]:
+        """Current content as the lagging search index sees it."""
+        if self.index_lag <= 0:
+            return [c for c in self.content.values() if c.status == "current"]
+        cutoff = (time.monotonic() if now is None else now) - self.index_lag
+        seen: list[Content] = []
+        for cid in [*self.content, *(i for i in self._index if i not in self.content)]:
+            history = self._index.get(cid)
+            if history is None:
+                if self.content[cid].status == "current":
+                    seen.append(self.content[cid])
+                continue
+            visible = [snap for at, snap in history if at <= cutoff]
+            if visible and visible[-1] is not None and visible[-1].status == "current":
+                seen.append(visible[-1])
+        return seen
+
+    # -- changing ----------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        with self.lock:
+            if not self._next_id:
+                numeric = [int(i) for i in [*self.content, *self.comments] if i.isdigit()]
+                self._next_id = max(numeric, default=100000) + 1
+            self._next_id += 1
+            return str(self._next_id - 1)
+
+    def _indexed(self, content_id: str) -> None:
+        if self.index_lag <= 0:
+            return
+        history = self._index.setdefault(content_id, [])
+        if not history:
+            # Created since start-up: search does not know it until the lag has passed.
+            history.append((float("-inf"), None))
+        live = self.content.get(content_id)
+        history.append((time.monotonic(), copy.deepcopy(live) if live is not None else None))
+
+    def _index_before_change(self, content_id: str) -> None:
+        if self.index_lag > 0 and content_id not in self._index and content_id in self.content:
+            self._index[content_id] = [(float("-inf"), copy.deepcopy(self.content[content_id]))]
+
+    def create(self, *, space: str, title: str, body: str = "<p></p>", by: str, type: str = "page",
+               parent: str | None = None, labels: list[str] | None = None, at: datetime | None = None,
+               content_id: str | None = None, status: str = "current") -> Content:
+        with self.lock:
+            if space not in self.spaces:
+                raise KeyError(f"no space {space}")
+            if parent is not None and parent not in self.content:
+                raise KeyError(f"no parent {parent}")
+            when = at or datetime.now(UTC)
+            cid = content_id or self.new_id()
+            item = Content(id=cid, type=type, space=space, title=title, body=body, creator=by, created=when,
+                           versions=[Version(1, by, when)], parent=parent, labels=list(labels or []),
+                           status=status)
+            self.content[cid] = item
+            self._indexed(cid)
+            return item
 
     def edit(self, content_id: str, *, by: str, body: str | None = None, title: str | None = None,
-             labels: list[str] | None = None, at: datetime | None = None) -> Content:
+             labels: list[str] | None = None, at: datetime | None = None, message: str = "") -> Content:
         """A new version, as an editor saving the page makes one."""
-        item = self.content[content_id]
-        if body is not None:
-            item.body = body
-        if title is not None:
-            item.title = title
-        if labels is not None:
-            item.labels = list(labels)
-        item.versions.append(Version(item.version.number + 1, by, at or datetime.now(UTC)))
-        return item
+        with self.lock:
+            self._index_before_change(content_id)
+            item = self.content[content_id]
+            if body is not None:
+                item.body = body
+            if title is not None:
+                item.title = title
+            if labels is not None:
+                item.labels = list(labels)
+            item.versions.append(Version(item.version.number + 1, by, at or datetime.now(UTC), message))
+            self._indexed(content_id)
+            return item
+
+    def set_labels(self, content_id: str, labels: list[str]) -> Content:
+        """Labels change without a new version, as in Confluence."""
+        with self.lock:
+            self._index_before_change(content_id)
+            self.content[content_id].labels = list(labels)
+            self._indexed(content_id)
+            return self.content[content_id]
+
+    def move(self, content_id: str, *, parent: str | None = None, space: str | None = None) -> Content:
+        """Move a page (and its subtree) under another parent, or to the top of another space."""
+        with self.lock:
+            item = self.content[content_id]
+            target_space = space or (self.content[parent].space if parent else item.space)
+            if parent is not None and (parent == content_id or any(
+                    a.id == content_id for a in self.ancestors(self.content[parent]))):
+                raise ValueError("cannot move a page under itself")
+            subtree = [item, *self.descendants(content_id)]
+            for node in subtree:
+                self._index_before_change(node.id)
+            item.parent = parent
+            for node in subtree:
+                node.space = target_space
+                self._indexed(node.id)
+            return item
+
+    def descendants(self, content_id: str) -> list[Content]:
+        out: list[Content] = []
+        frontier = [content_id]
+        while frontier:
+            kids = [c for c in self.content.values() if c.parent in frontier]
+            out.extend(kids)
+            frontier = [c.id for c in kids]
+        return out
+
+    def restrict(self, content_id: str, *, operation: str = "read", users: list[str] | None = None,
+                 groups: list[str] | None = None) -> Content:
+        with self.lock:
+            item = self.content[content_id]
+            if operation == "read":
+                item.read_users, item.read_groups = list(users or []), list(groups or [])
+            elif operation == "update":
+                item.update_users, item.update_groups = list(users or []), list(groups or [])
+            else:
+                raise ValueError(f"operation must be read or update, not {operation!r}")
+            return item
+
+    def set_status(self, content_id: str, status: str) -> Content:
+        """Trash, archive or restore. Trashing a page leaves its children where they are."""
+        if status not in CONTENT_STATUSES:
+            raise ValueError(f"status must be one of {CONTENT_STATUSES}")
+        with self.lock:
+            self._index_before_change(content_id)
+            self.content[content_id].status = status
+            self._indexed(content_id)
+            return self.content[content_id]
+
+    def purge(self, content_id: str) -> None:
+        """Gone for good: children move up to the purged page's parent, as Confluence does."""
+        with self.lock:
+            self._index_before_change(content_id)
+            item = self.content.pop(content_id)
+            for child in [c for c in self.content.values() if c.parent == content_id]:
+                child.parent = item.parent
+            for att in [a for a in self.attachments.values() if a.container_id == content_id]:
+                del self.attachments[att.id]
+            self._indexed(content_id)
+
+    def add_attachment(self, content_id: str, *, filename: str, data: bytes, media_type: str, by: str,
+                       attachment_id: str | None = None, at: datetime | None = None) -> Attachment:
+        with self.lock:
+            existing = next((a for a in self.attachments_of(content_id) if a.filename == filename), None)
+            if existing is not None:
+                existing.data, existing.media_type = data, media_type
+                existing.version += 1
+                return existing
+            att = Attachment(id=attachment_id or f"att{self.new_id()}", container_id=content_id,
+                             filename=filename, media_type=media_type, data=data,
+                             created=at or datetime.now(UTC), creator=by)
+            self.attachments[att.id] = att
+            return att
+
+    def add_space(self, key: str, name: str, *, grants: list[SpaceGrant] | None = None) -> Space:
+        with self.lock:
+            if key in self.spaces:
+                raise ValueError(f"space {key} exists")
+            space_id = max((s.id for s in self.spaces.values()), default=98304) + 1
+            space = Space(key, space_id, name, permissions=list(grants or []))
+            self.spaces[key] = space
+            return space
+
+    def grant(self, space: str, grant: SpaceGrant) -> None:
+        with self.lock:
+            if grant not in self.spaces[space].permissions:
+                self.spaces[space].permissions.append(grant)
+
+    def revoke(self, space: str, grant: SpaceGrant) -> None:
+        with self.lock:
+            self.spaces[space].permissions = [g for g in self.spaces[space].permissions if g != grant]
+
+    def add_member(self, group: str, username: str) -> None:
+        with self.lock:
+            members = self.groups.setdefault(group, Group(group)).members
+            if username not in members:
+                members.append(username)
+
+    def remove_member(self, group: str, username: str) -> None:
+        with self.lock:
+            self.groups[group].members = [m for m in self.groups[group].members if m != username]
 
 
 def _parse_time(value: str | datetime) -> datetime:
@@ -170,6 +440,16 @@ def _attachment_bytes(spec: dict) -> bytes:
     raise ValueError(f"attachment {spec.get('id')}: give either 'png' or 'text'")
 
 
+def _grants(spec: list[dict] | None) -> list[SpaceGrant]:
+    out = []
+    for grant in spec or []:
+        subject_type = next(k for k in ("group", "user", "anonymous") if k in grant)
+        for operation in grant.get("operations", ["read"]):
+            out.append(SpaceGrant(subject_type, grant.get(subject_type) if subject_type != "anonymous" else None,
+                                  operation))
+    return out
+
+
 def load_site(manifest: Path) -> Site:
     """Build a Site from a manifest (site.yaml) and the storage bodies beside it in pages/."""
     raw = yaml.safe_load(manifest.read_text(encoding="utf-8"))
@@ -177,13 +457,15 @@ def load_site(manifest: Path) -> Site:
     users = {u["username"]: User(u["account_id"], u["username"], u["display_name"], u["email"])
              for u in raw["users"]}
     groups = {g["name"]: Group(g["name"], list(g.get("members", []))) for g in raw.get("groups", [])}
-    spaces = {s["key"]: Space(s["key"], int(s["id"]), s["name"], s.get("description", ""),
-                              s.get("homepage")) for s in raw["spaces"]}
+    spaces = {s["key"]: Space(s["key"], int(s["id"]), s["name"], s.get("description", ""), s.get("homepage"),
+                              permissions=_grants(s.get("permissions")))
+              for s in raw["spaces"]}
     content: dict[str, Content] = {}
     attachments: dict[str, Attachment] = {}
-    for item in raw["content"]:
+    for position, item in enumerate(raw["content"]):
         cid = str(item["id"])
-        restrictions = (item.get("restrictions") or {}).get("read") or {}
+        restrictions = item.get("restrictions") or {}
+        read, update = restrictions.get("read") or {}, restrictions.get("update") or {}
         content[cid] = Content(
             id=cid,
             type=item["type"],
@@ -196,8 +478,12 @@ def load_site(manifest: Path) -> Site:
                       for v in item["versions"]],
             parent=str(item["parent"]) if item.get("parent") is not None else None,
             labels=list(item.get("labels") or []),
-            read_users=list(restrictions.get("users") or []),
-            read_groups=list(restrictions.get("groups") or []),
+            status=item.get("status", "current"),
+            read_users=list(read.get("users") or []),
+            read_groups=list(read.get("groups") or []),
+            update_users=list(update.get("users") or []),
+            update_groups=list(update.get("groups") or []),
+            position=position,
         )
         for att in item.get("attachments") or []:
             attachments[str(att["id"])] = Attachment(

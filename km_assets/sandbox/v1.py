@@ -6,12 +6,16 @@ expanded, `_links` values are relative to the context path and `_links.base` car
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from urllib.parse import quote
 
-from .site import Attachment, Content, Site, Space, User
+from .site import Attachment, Comment, Content, Group, Site, Space, SpaceGrant, User
 
-__all__ = ["parse_expand", "render_attachment", "render_content", "render_space", "render_user"]
+__all__ = [
+    "parse_expand", "render_attachment", "render_comment", "render_content", "render_group",
+    "render_restriction", "render_space", "render_space_permissions", "render_user",
+]
 
 CONTENT_EXPANDABLES = ("childTypes", "container", "metadata", "operations", "schedulePublishDate",
                        "children", "restrictions", "history", "ancestors", "body", "version",
@@ -59,20 +63,98 @@ def render_user(user: User, *, cloud: bool, base: str) -> dict:
     }
 
 
-def render_space(space: Space, *, base: str) -> dict:
-    return {
-        "id": space.id,
-        "key": space.key,
-        "name": space.name,
-        "type": space.type,
-        "status": space.status,
-        "_expandable": {"settings": f"/rest/api/space/{space.key}/settings", "metadata": "",
-                        "operations": "", "lookAndFeel": f"/rest/api/settings/lookandfeel?spaceKey={space.key}",
-                        "identifiers": "", "permissions": "", "icon": "", "description": "",
-                        "theme": f"/rest/api/space/{space.key}/theme", "history": "",
-                        "homepage": f"/rest/api/content/{space.homepage}" if space.homepage else ""},
-        "_links": {"webui": f"/spaces/{space.key}", "self": f"{base}/rest/api/space/{space.key}"},
-    }
+def render_space(site: Site, space: Space, expand: set[str] | None = None, *, cloud: bool, base: str) -> dict:
+    expand = expand or set()
+    out: dict = {"id": space.id, "key": space.key, "name": space.name}
+    if cloud:
+        out["icon"] = {"path": "/images/logo/default-space-logo-256.png", "width": 48, "height": 48,
+                       "isDefault": False}
+    expandable = {"settings": f"/rest/api/space/{space.key}/settings", "metadata": "", "operations": "",
+                  "lookAndFeel": f"/rest/api/settings/lookandfeel?spaceKey={space.key}", "identifiers": "",
+                  "permissions": "", "icon": "", "description": "", "theme": f"/rest/api/space/{space.key}/theme",
+                  "history": "", "homepage": f"/rest/api/content/{space.homepage}" if space.homepage else ""}
+    if "description" in expand:
+        out["description"] = {"plain": {"value": space.description, "representation": "plain",
+                                        "embeddedContent": []}, "_expandable": {"view": ""}}
+        expandable.pop("description")
+    if "homepage" in expand and space.homepage in site.content:
+        out["homepage"] = render_content(site, site.content[space.homepage], set(), cloud=cloud, base=base,
+                                         context="/wiki" if cloud else "")
+        expandable.pop("homepage")
+    if "permissions" in expand and cloud:
+        out["permissions"] = [_render_grant(site, g, cloud=cloud, base=base) for g in space.permissions]
+        expandable.pop("permissions")
+    out["type"] = space.type
+    out["status"] = space.status
+    out["_expandable"] = expandable
+    out["_links"] = {"webui": f"/spaces/{space.key}", "self": f"{base}/rest/api/space/{space.key}"}
+    return out
+
+
+def _render_grant(site: Site, grant: SpaceGrant, *, cloud: bool, base: str) -> dict:
+    subjects: dict = {"_expandable": {}}
+    if grant.subject_type == "user" and grant.subject in site.users:
+        subjects["user"] = {"results": [render_user(site.users[grant.subject], cloud=cloud, base=base)],
+                            "size": 1}
+    elif grant.subject_type == "group":
+        group = site.groups.get(grant.subject or "") or Group(grant.subject or "")
+        subjects["group"] = {"results": [render_group(group, cloud=cloud, base=base)], "size": 1}
+    return {"id": zlib.crc32(f"{grant}".encode()) % 10**9, "subjects": subjects,
+            "operation": {"operation": grant.operation, "targetType": grant.target},
+            "anonymousAccess": grant.subject_type == "anonymous", "unlicensedAccess": False}
+
+
+def render_space_permissions(site: Site, space: Space, *, anonymous_only: bool = False) -> list[dict]:
+    """Data Center 9.1+ `space/{key}/permissions`: one entry per (subject, operation)."""
+    out = []
+    for grant in space.permissions:
+        if anonymous_only != (grant.subject_type == "anonymous"):
+            continue
+        subject: dict = {"type": grant.subject_type}
+        if grant.subject_type == "user" and grant.subject in site.users:
+            subject["identifier"] = site.users[grant.subject].user_key
+        elif grant.subject_type == "group":
+            subject["identifier"] = grant.subject
+        out.append({"id": zlib.crc32(f"{space.key}{grant}".encode()) % 10**9, "subject": subject,
+                    "operation": {"key": grant.operation, "target": grant.target}})
+    return out
+
+
+def render_group(group: Group, *, cloud: bool, base: str) -> dict:
+    out: dict = {"type": "group", "name": group.name}
+    if cloud:
+        out["id"] = group.id
+    out["_links"] = {"self": f"{base}/rest/api/group/{group.name}"}
+    return out
+
+
+def render_comment(site: Site, comment: Comment, expand: set[str], *, cloud: bool, base: str) -> dict:
+    container = site.content.get(comment.container_id)
+    space = container.space if container else ""
+    out: dict = {"id": comment.id, "type": "comment", "status": comment.status,
+                 "title": f"Re: {container.title if container else ''}",
+                 "childTypes": {"comment": {"value": False,
+                                            "_links": {"self": f"{base}/rest/api/content/{comment.id}/child/comment"}}},
+                 "macroRenderedOutput": {},
+                 "extensions": {"location": "footer", "_expandable": {"resolution": ""}}}
+    expandable = {"container": f"/rest/api/content/{comment.container_id}", "metadata": "", "operations": "",
+                  "schedulePublishDate": "", "children": f"/rest/api/content/{comment.id}/child",
+                  "restrictions": f"/rest/api/content/{comment.id}/restriction/byOperation",
+                  "history": f"/rest/api/content/{comment.id}/history", "ancestors": "", "body": "",
+                  "version": "", "descendants": f"/rest/api/content/{comment.id}/descendant",
+                  "space": f"/rest/api/space/{space}"}
+    if "body" in expand:
+        out["body"] = {"storage": {"value": comment.body, "representation": "storage", "embeddedContent": [],
+                                   "_expandable": {"content": f"/rest/api/content/{comment.id}"}}}
+        expandable.pop("body")
+    if "history" in expand:
+        out["history"] = {"latest": True, "createdBy": render_user(site.user(comment.creator), cloud=cloud, base=base),
+                          "createdDate": iso(comment.created)}
+        expandable.pop("history")
+    out["_expandable"] = expandable
+    out["_links"] = {"webui": f"/spaces/{space}/pages/{comment.container_id}?focusedCommentId={comment.id}",
+                     "self": f"{base}/rest/api/content/{comment.id}"}
+    return out
 
 
 def _content_links(c: Content, base: str, context: str) -> dict:
@@ -90,7 +172,7 @@ def render_content(site: Site, c: Content, expand: set[str], *, cloud: bool, bas
     user = lambda name: render_user(site.user(name), cloud=cloud, base=base)  # noqa: E731
 
     if "space" in expand:
-        out["space"] = render_space(site.spaces[c.space], base=base)
+        out["space"] = render_space(site, site.spaces[c.space], cloud=cloud, base=base)
     else:
         expandable["space"] = f"/rest/api/space/{c.space}"
     if "history" in expand:
@@ -148,7 +230,7 @@ def render_content(site: Site, c: Content, expand: set[str], *, cloud: bool, bas
     else:
         expandable["children"] = f"/rest/api/content/{c.id}/child"
     if "restrictions" in expand:
-        out["restrictions"] = _render_read_restrictions(site, c, expand, cloud=cloud, base=base)
+        out["restrictions"] = _render_content_restrictions(site, c, expand, cloud=cloud, base=base)
     else:
         expandable["restrictions"] = f"/rest/api/content/{c.id}/restriction/byOperation"
     for key in ("childTypes", "container", "operations", "schedulePublishDate", "descendants"):
@@ -166,26 +248,42 @@ def _render_version(c: Content, version, user, base: str) -> dict:
             "_links": {"self": f"{base}/rest/api/content/{c.id}/version/{version.number}"}}
 
 
-def _render_read_restrictions(site: Site, c: Content, expand: set[str], *, cloud: bool, base: str) -> dict:
-    read: dict = {"operation": "read", "_expandable": {"content": f"/rest/api/content/{c.id}"},
-                  "_links": {"self": f"{base}/rest/api/content/{c.id}/restriction/byOperation/read"}}
-    restrictions: dict = {"_expandable": {}}
-    if "restrictions.read.restrictions.user" in expand:
-        users = [render_user(site.user(u), cloud=cloud, base=base) for u in c.read_users]
-        restrictions["user"] = {"results": users, "start": 0, "limit": 200, "size": len(users)}
+def render_restriction(site: Site, c: Content, operation: str, expand: set[str], *, cloud: bool,
+                       base: str) -> dict:
+    """One operation's restrictions (`restriction/byOperation/{op}`), expanding users and groups when asked."""
+    users, groups = c.restricted(operation)
+    want = {e.removeprefix(f"restrictions.{operation}.") for e in expand}
+    restrictions: dict = {}
+    expandable: dict = {}
+    if "restrictions.user" in want or "restrictions.user" in expand:
+        rendered = [render_user(site.user(u), cloud=cloud, base=base) for u in users if u in site.users]
+        restrictions["user"] = {"results": rendered, "start": 0, "limit": 200, "size": len(rendered),
+                                "_links": {}}
     else:
-        restrictions["_expandable"]["user"] = f"/rest/api/content/{c.id}/restriction/byOperation/read/user"
-    if "restrictions.read.restrictions.group" in expand:
-        groups = [{"type": "group", "name": g, "id": f"g-{g}",
-                   "_links": {"self": f"{base}/rest/api/group/{g}"}} for g in c.read_groups]
-        restrictions["group"] = {"results": groups, "start": 0, "limit": 200, "size": len(groups)}
+        expandable["user"] = f"/rest/api/content/{c.id}/restriction/byOperation/{operation}/user"
+    if "restrictions.group" in want or "restrictions.group" in expand:
+        rendered = [render_group(site.groups.get(g) or Group(g), cloud=cloud, base=base) for g in groups]
+        restrictions["group"] = {"results": rendered, "start": 0, "limit": 200, "size": len(rendered)}
     else:
-        restrictions["_expandable"]["group"] = f"/rest/api/content/{c.id}/restriction/byOperation/read/group"
-    if not restrictions["_expandable"]:
-        del restrictions["_expandable"]
-    read["restrictions"] = restrictions
-    return {"read": read, "_expandable": {"update": ""},
-            "_links": {"self": f"{base}/rest/api/content/{c.id}/restriction/byOperation"}}
+        expandable["group"] = f"/rest/api/content/{c.id}/restriction/byOperation/{operation}/group"
+    if expandable:
+        restrictions["_expandable"] = expandable
+    return {"operation": operation, "restrictions": restrictions,
+            "_expandable": {"content": f"/rest/api/content/{c.id}"},
+            "_links": {"self": f"{base}/rest/api/content/{c.id}/restriction/byOperation/{operation}"}}
+
+
+def _render_content_restrictions(site: Site, c: Content, expand: set[str], *, cloud: bool, base: str) -> dict:
+    out: dict = {}
+    expandable: dict = {}
+    for operation in ("read", "update"):
+        if f"restrictions.{operation}" in expand:
+            out[operation] = render_restriction(site, c, operation, expand, cloud=cloud, base=base)
+        else:
+            expandable[operation] = ""
+    out["_expandable"] = expandable
+    out["_links"] = {"self": f"{base}/rest/api/content/{c.id}/restriction/byOperation"}
+    return out
 
 
 def render_attachment(site: Site, a: Attachment, *, cloud: bool, base: str) -> dict:
