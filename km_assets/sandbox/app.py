@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .admin import admin_routes
 from .http import ApiContext, BadRequest, RequestCounters, SandboxOptions, error, json_response
 from .routes_v1 import file_response, v1_routes
 from .routes_v2 import v2_routes
@@ -158,6 +159,8 @@ def build_app(site: Site, options: SandboxOptions, counters: RequestCounters | N
         routes.append(Route("/media/file/{att}", wrap("/media/file/{att}", media, authenticated=False)))
     routes.append(Route(prefix + "/download/attachments/{id}/{filename}",
                         wrap("/download/attachments/{id}/{filename}", download_servlet)))
+
+    routes.extend(admin_routes(api))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         counters.add(request, request.url.path, 404)
