@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from .app import build_app
+from .faults import FaultInjector, FaultOptions
 from .http import RequestCounters, SandboxOptions
 from .site import Site, load_demo_site
 
@@ -26,11 +27,13 @@ class Sandbox:
     options: SandboxOptions = field(default_factory=SandboxOptions)
     port: int = 0
     counters: RequestCounters = field(default_factory=RequestCounters)
+    faults: FaultOptions = field(default_factory=FaultOptions)  # all off unless given
 
     def __post_init__(self) -> None:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self.faults_runtime: FaultInjector | None = None  # the live middleware, once started
 
     @property
     def root_url(self) -> str:
@@ -58,7 +61,9 @@ class Sandbox:
         self.port = sock.getsockname()[1]
         self._socket = sock
         app = build_app(self.site, self.options, self.counters)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        # Always wrapped (a no-op when off) so a test can start a fault storm mid-run with set_faults.
+        self.faults_runtime = FaultInjector(app, self.faults, self.counters)
+        config = uvicorn.Config(self.faults_runtime, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"sandbox-{self.port}", daemon=True)
@@ -72,6 +77,12 @@ class Sandbox:
                 raise TimeoutError(f"sandbox on port {self.port} not ready after {ready_timeout}s")
             time.sleep(0.01)
         return self
+
+    def set_faults(self, faults: FaultOptions) -> None:
+        """Change the injected faults, also while running (reseeds the RNG, refills the bucket)."""
+        self.faults = faults
+        if self.faults_runtime is not None:
+            self.faults_runtime.set_options(faults)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._server is not None:
