@@ -43,18 +43,41 @@ def _demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _rate(value: str) -> float:
+    """'20/s' or '20' -> 20.0 requests per second."""
+    number = value.removesuffix("/s")
+    try:
+        rate = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate like 20/s, got {value!r}") from None
+    if rate < 0:
+        raise argparse.ArgumentTypeError("a rate cannot be negative")
+    return rate
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox, SandboxOptions
+    from .sandbox.faults import FaultOptions
+    from .sandbox.synthetic import parse_site_spec
 
-    options = SandboxOptions(flavor=args.flavor)
+    try:
+        site = parse_site_spec(args.site, seed=args.seed)
+        faults = FaultOptions(seed=args.seed, latency_ms=args.latency_ms, rate_limit_per_s=args.rate_limit,
+                              error_rate=args.error_rate)
+    except ValueError as err:
+        print(f"km sandbox: {err}", file=sys.stderr)
+        return 2
+    options = SandboxOptions(flavor=args.flavor, dc_version=args.dc_version)
     if args.token:
         options.api_token = args.token
-    sandbox = Sandbox(options=options, port=args.port).start()
-    print(f"Sandbox Confluence ({options.flavor}, site demo) listening on {sandbox.url}")
+    sandbox = Sandbox(site=site, options=options, port=args.port, faults=faults).start()
+    secret_name = "API token" if options.cloud else "password"
+    print(f"Sandbox Confluence ({options.flavor}, site {args.site}) listening on {sandbox.url}")
     print(f"  user:  {sandbox.login}")
-    print(f"  {'API token' if options.cloud else 'password'}: {options.api_token}")
+    print(f"  {secret_name}: {options.api_token}")
     if not options.cloud:
         print(f"  personal access token (Bearer): {options.pat}")
+    print(f"  admin API: {sandbox.root_url}/__sandbox__/ (header X-Sandbox-Admin-Token: the {secret_name})")
     print("For the demo connection in km.yaml:")
     print(f"  export KM_DEMO_URL={sandbox.url} KM_DEMO_TOKEN={options.api_token}")
     print("Ctrl-C stops it.", flush=True)
@@ -87,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="serve a sandbox Confluence on 127.0.0.1 until Ctrl-C")
     sandbox.add_argument("--flavor", choices=["cloud", "datacenter"], default="cloud")
+    sandbox.add_argument("--dc-version", default="9.2.0", help="Data Center version to emulate")
+    sandbox.add_argument("--site", default="demo", help="demo, or synthetic:SPACES:PAGES (e.g. synthetic:5:2000)")
+    sandbox.add_argument("--seed", type=int, default=0, help="seed for synthetic sites and fault injection")
+    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+    sandbox.add_argument("--rate-limit", type=_rate, default=0.0, help="requests per second, e.g. 20/s (0: none)")
+    sandbox.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered with a 5xx")
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--token", default=None,
                          help="API token the sandbox accepts (default: a new random one, printed)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from km_assets.sandbox import Sandbox, SandboxOptions, load_demo_site
+from km_assets.sandbox import Sandbox, SandboxOptions
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KM_SHARED_DIR", REPO.parent / "shared"))
@@ -30,6 +30,6 @@ def demo_sandbox():
 
 
 @pytest.fixture
-def fresh_sandbox():
-    with Sandbox(site=load_demo_site(), options=SandboxOptions(flavor="cloud")) as sandbox:
-        yield sandbox
+def fresh_sandbox(confluence_sandbox):
+    """A sandbox this test may change (the `confluence_sandbox` fixture the package ships)."""
+    return confluence_sandbox
