@@ -28,6 +28,7 @@ _FIELDS = {"space", "space.key", "type", "label", "ancestor", "parent", "id", "c
            "created", "lastmodified", "creator", "contributor"}
 _DATE_FIELDS = {"created", "lastmodified"}
 _ORDER_FIELDS = {"lastmodified", "created", "title", "id"}
+_TYPES = ("space", "user", "page", "blogpost", "comment", "attachment")
 
 Predicate = Callable[[Content], bool]
 
@@ -196,6 +197,11 @@ class _Parser:
 
     def field_matches(self, name: str, values: list[str], negate: bool) -> Predicate:
         wanted = set(values)
+        if name == "type" and not wanted <= set(_TYPES):
+            # Confluence refuses an unknown content type rather than matching nothing (demisto recording).
+            raise CqlError("com.atlassian.confluence.api.service.exceptions.BadRequestException: Unsupported "
+                           f"value for type, got : {sorted(wanted - set(_TYPES))[0]}, expected one of : "
+                           f"[{', '.join(_TYPES)}]")
         lowered = {v.lower() for v in values}
         site = self.site
 
