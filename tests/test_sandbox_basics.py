@@ -70,3 +70,12 @@ def test_counters_record_requests_by_route(fresh_sandbox):
         client.get("/rest/api/space")
         client.get("/rest/api/space")
     assert fresh_sandbox.counters.total("/rest/api/space") == 2
+
+
+def test_comments_of_a_page(demo_sandbox):
+    page = next(c for c in demo_sandbox.site.content.values() if demo_sandbox.site.comments_of(c.id))
+    with http(demo_sandbox) as client:
+        body = client.get(f"/rest/api/content/{page.id}/child/comment", params={"expand": "body.storage"}).json()
+    expected = demo_sandbox.site.comments_of(page.id)
+    assert [r["id"] for r in body["results"]] == [c.id for c in expected]
+    assert body["results"][0]["body"]["storage"]["value"] == expected[0].body

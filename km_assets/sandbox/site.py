@@ -462,6 +462,7 @@ def load_site(manifest: Path) -> Site:
               for s in raw["spaces"]}
     content: dict[str, Content] = {}
     attachments: dict[str, Attachment] = {}
+    comments: dict[str, Comment] = {}
     for position, item in enumerate(raw["content"]):
         cid = str(item["id"])
         restrictions = item.get("restrictions") or {}
@@ -485,12 +486,15 @@ def load_site(manifest: Path) -> Site:
             update_groups=list(update.get("groups") or []),
             position=position,
         )
+        for note in item.get("comments") or []:
+            comments[str(note["id"])] = Comment(id=str(note["id"]), container_id=cid, body=note["body"],
+                                                creator=note["by"], created=_parse_time(note["at"]))
         for att in item.get("attachments") or []:
             attachments[str(att["id"])] = Attachment(
                 id=str(att["id"]), container_id=cid, filename=att["filename"],
                 media_type=att["media_type"], data=_attachment_bytes(att),
                 created=_parse_time(att["created"]), creator=att["creator"])
-    return Site(raw.get("site_title", "Sandbox"), users, groups, spaces, content, attachments)
+    return Site(raw.get("site_title", "Sandbox"), users, groups, spaces, content, attachments, comments)
 
 
 def load_demo_site() -> Site:
