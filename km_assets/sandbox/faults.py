@@ -132,6 +132,9 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._stats = dict.fromkeys((*FAULT_KINDS, "early_retries", "eligible"), 0)
         self._retry_deadline = 0.0  # monotonic time before which no request should arrive
+        # When the latest Retry-After left the server. A request arriving within the tolerance after it
+        # was already on its way (another thread of the client sent it before the 429 arrived).
+        self._announced_at = 0.0
         self.set_options(options or FaultOptions())
 
     # -- runtime control -------------------------------------------------------------------------
@@ -163,6 +166,7 @@ class FaultInjector:
         with self._lock:
             self._stats = dict.fromkeys(self._stats, 0)
             self._retry_deadline = 0.0
+            self._announced_at = 0.0
 
     # -- ASGI ------------------------------------------------------------------------------------
 
@@ -180,18 +184,24 @@ class FaultInjector:
         with self._lock:
             opts, bucket = self._options, self._bucket
             self._stats["eligible"] += 1
-            if now < self._retry_deadline - opts.early_retry_tolerance_s:
+            tolerance = opts.early_retry_tolerance_s
+            if self._announced_at + tolerance <= now < self._retry_deadline - tolerance:
                 self._stats["early_retries"] += 1
             rng = self._rng
             draws = _Draws(rng.random(), rng.random(), rng.random(), rng.random(), rng.random(), rng.random())
             granted, wait = bucket.take(now) if bucket is not None else (True, 0.0)
             remaining = bucket.remaining if bucket is not None else 0
-            throttled_headers = None if granted else self._announce_locked(opts, now, wait, rate_limited=True)
 
         delay = (opts.latency_ms + draws.jitter * opts.jitter_ms) / 1000.0
         if delay > 0:
             self._count("latency")
             await asyncio.sleep(delay)  # never time.sleep: the whole sandbox shares this loop
+        throttled_headers = None
+        if not granted:
+            # Announced as the answer leaves, so the promised wait starts when the client can read it.
+            with self._lock:
+                throttled_headers = self._announce_locked(opts, time.monotonic(), max(0.0, wait - delay),
+                                                          rate_limited=True)
 
         if throttled_headers is not None:
             self._count("rate_limit")
@@ -253,6 +263,7 @@ class FaultInjector:
             retry_after = str(seconds)
             announced, deadline = wall + seconds, now + seconds
         self._retry_deadline = max(self._retry_deadline, deadline)
+        self._announced_at = now
         headers = {"Retry-After": retry_after}
         if rate_limited:
             headers |= self._limit_headers(opts, 0)
