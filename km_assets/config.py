@@ -17,10 +17,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
+    "AttachmentSettings",
     "AuthSettings",
     "ConfigError",
     "ConnectionSettings",
     "KmConfig",
+    "RateLimitSettings",
     "load_config",
 ]
 
@@ -44,6 +46,9 @@ class AuthSettings(_Strict):
     api_token_env: str | None = None
     pat_env: str | None = None
     password_env: str | None = None
+    # Cloud scoped API tokens work only through Atlassian's gateway, addressed by the site's cloudId.
+    scoped: bool = False
+    gateway_url: str = "https://api.atlassian.com"
 
     def secret_env(self) -> str:
         names = [n for n in (self.api_token_env, self.pat_env, self.password_env) if n]
@@ -60,6 +65,19 @@ class IncludeExclude(_Strict):
     exclude: list[str] = Field(default_factory=list)
 
 
+class RateLimitSettings(_Strict):
+    requests_per_second: float = Field(default=10.0, ge=0)
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    max_retries: int = Field(default=8, ge=0, le=50)
+
+
+class AttachmentSettings(_Strict):
+    download: bool = True
+    max_bytes: int = Field(default=52_428_800, ge=0)
+    media_types: list[str] = Field(default_factory=list)  # empty: all but the skipped kinds below
+    skip_media_types: list[str] = Field(default_factory=lambda: ["video/", "audio/"])
+
+
 class ConnectionSettings(_Strict):
     name: str
     url: str
@@ -71,9 +89,16 @@ class ConnectionSettings(_Strict):
     content_types: list[Literal["page", "blogpost", "attachment", "comment"]] = Field(
         default_factory=lambda: ["page", "blogpost", "attachment"]
     )
+    statuses: list[Literal["current", "archived"]] = Field(default_factory=lambda: ["current"])
+    created_after: date | None = None
+    created_before: date | None = None
     modified_after: date | None = None
+    modified_before: date | None = None
+    include_comments: bool = False
     schedule: str = "daily"
-    page_size: int = Field(default=50, ge=1, le=250)
+    page_size: int = Field(default=100, ge=1, le=250)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
 
     @field_validator("name")
     @classmethod

@@ -1,46 +1,118 @@
-"""What the pipeline asks of a site: its spaces, and one space's content as raw rows."""
+"""What the pipeline asks of a site: its spaces, one space's content, attachments and comments.
+
+Endpoint knowledge lives here as data (paths, expansions, page sizes); paging and politeness live in
+the client. Everything streams: memory stays flat however large the space.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from typing import Any
 
 from ..config import ConnectionSettings
-from .client import ConfluenceClient
-from .cql import content_cql
-from .records import content_record
+from .client import CONTENT_EXPAND, ConfluenceClient
+from .cql import ContentFilter, content_cql
+from .errors import NotFoundError
+from .records import attachment_record, comment_record, content_record
 
-__all__ = ["client_for", "list_space_content", "list_spaces"]
+__all__ = [
+    "content_filter", "current_user", "list_attachments", "list_comments", "list_space_content", "list_spaces",
+    "search",
+]
 
-_LISTED_TYPES = ("page", "blogpost")
+LISTING_EXPAND = CONTENT_EXPAND + ",childTypes.attachment,childTypes.comment"
+ATTACHMENT_EXPAND = "version,metadata.labels"
+COMMENT_EXPAND = "body.storage,history,version"
+# Data Center caps content/search at 50 per page when bodies are expanded: asking for more only
+# returns short pages, so ask for what will come.
+DC_BODY_PAGE_CAP = 50
 
 
-def client_for(connection: ConnectionSettings, secret: str, **kwargs: Any) -> ConfluenceClient:
-    """A client for a configured connection. The secret is passed in, never read here from the env."""
-    username = connection.auth.username
-    if username is None:
-        raise ValueError(f"connection {connection.name!r}: auth.username is required for Basic auth")
-    return ConfluenceClient.basic(connection.url, username, secret, **kwargs)
+def current_user(client: ConfluenceClient) -> dict:
+    return client.get_json("/rest/api/user/current")
 
 
 def list_spaces(client: ConfluenceClient, connection: ConnectionSettings) -> list[str]:
     """Space keys the connection's filters select, in the site's order."""
     include = connection.spaces.include
-    keys = [s["key"] for s in client.spaces(include or None)]
+    params: dict[str, Any] = {"limit": 100}
+    if include:
+        params["spaceKey"] = include
+    keys = [s["key"] for s in client.paginate("/rest/api/space", params)]
     if include:
         missing = sorted(set(include) - set(keys))
         if missing:
-            raise ValueError(f"connection {connection.name!r}: spaces not found or not readable: "
-                             f"{', '.join(missing)}")
-    return [k for k in keys if k not in set(connection.spaces.exclude)]
+            raise NotFoundError(f"connection {connection.name!r}: spaces not found or not readable by this user: "
+                                f"{', '.join(missing)}")
+    excluded = set(connection.spaces.exclude)
+    return [k for k in keys if k not in excluded]
 
 
-def list_space_content(client: ConfluenceClient, connection: ConnectionSettings,
-                       space: str) -> Iterator[dict[str, Any]]:
-    types = [t for t in connection.content_types if t in _LISTED_TYPES]
-    if not types:
+def content_filter(connection: ConnectionSettings, *, modified_after: date | datetime | None = None,
+                   modified_before: date | datetime | None = None) -> ContentFilter:
+    types = tuple(t for t in connection.content_types if t in ("page", "blogpost"))
+    return ContentFilter(
+        content_types=types, labels_include=tuple(connection.labels.include),
+        labels_exclude=tuple(connection.labels.exclude), trees_include=tuple(connection.page_trees.include),
+        trees_exclude=tuple(connection.page_trees.exclude), created_after=connection.created_after,
+        created_before=connection.created_before,
+        modified_after=_later(connection.modified_after, modified_after),
+        modified_before=_earlier(connection.modified_before, modified_before))
+
+
+def _later(a, b):
+    return b if a is None else a if b is None else max(_as_dt(a), _as_dt(b))
+
+
+def _earlier(a, b):
+    return b if a is None else a if b is None else min(_as_dt(a), _as_dt(b))
+
+
+def _as_dt(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+def page_size(client: ConfluenceClient, connection: ConnectionSettings, *, with_body: bool = True) -> int:
+    deployment = client.deployment
+    if with_body and deployment is not None and deployment.kind == "datacenter":
+        return min(connection.page_size, DC_BODY_PAGE_CAP)
+    return connection.page_size
+
+
+def search(client: ConfluenceClient, cql: str, *, expand: str = LISTING_EXPAND, limit: int = 50) -> Iterator[dict]:
+    return client.paginate("/rest/api/content/search", {"cql": cql, "expand": expand, "limit": limit})
+
+
+def list_space_content(client: ConfluenceClient, connection: ConnectionSettings, space: str, *,
+                       modified_after: date | datetime | None = None,
+                       modified_before: date | datetime | None = None) -> Iterator[dict[str, Any]]:
+    """raw_content rows for one space, oldest change first, in one paginated CQL listing."""
+    flt = content_filter(connection, modified_after=modified_after, modified_before=modified_before)
+    if not flt.content_types:
         return
-    cql = content_cql(space=space, content_types=types, labels_include=connection.labels.include,
-                      labels_exclude=connection.labels.exclude, modified_after=connection.modified_after)
-    for item in client.search_content(cql, page_size=connection.page_size):
-        yield content_record(item, connection.url)
+    cql = content_cql(space, flt)
+    for item in search(client, cql, limit=page_size(client, connection)):
+        yield content_record(item, client.base_url)
+
+
+def list_attachments(client: ConfluenceClient, content_ids: Iterable[str], *,
+                     limit: int = 100) -> Iterator[dict[str, Any]]:
+    """Attachment rows of the given pages, fetched concurrently (one listing per page that has any)."""
+    def fetch(content_id: str) -> list[dict]:
+        path = f"/rest/api/content/{content_id}/child/attachment"
+        return [attachment_record(a, content_id, client.base_url)
+                for a in client.paginate(path, {"limit": limit, "expand": ATTACHMENT_EXPAND})]
+
+    for _, rows in client.map_concurrently(fetch, content_ids):
+        yield from rows
+
+
+def list_comments(client: ConfluenceClient, content_ids: Iterable[str], *, limit: int = 100) -> Iterator[dict]:
+    def fetch(content_id: str) -> list[dict]:
+        path = f"/rest/api/content/{content_id}/child/comment"
+        return [comment_record(c, content_id)
+                for c in client.paginate(path, {"limit": limit, "expand": COMMENT_EXPAND})]
+
+    for _, rows in client.map_concurrently(fetch, content_ids):
+        yield from rows

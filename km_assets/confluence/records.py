@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-__all__ = ["content_record", "parse_time", "person_id", "person_name"]
+__all__ = ["attachment_record", "comment_record", "content_record", "parse_time", "person_id", "person_name"]
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -62,6 +62,49 @@ def content_record(item: dict[str, Any], base_url: str) -> dict[str, Any]:
         "parent_id": str(ancestors[-1]["id"]) if ancestors else None,
         "read_restriction_users": _restricted(item, "user"),
         "read_restriction_groups": _restricted(item, "group"),
+        "has_attachments": _has_children(item, "attachment"),
+        "has_comments": _has_children(item, "comment"),
         "body_storage": ((item.get("body") or {}).get("storage") or {}).get("value"),
         "url": ((links.get("base") or base_url).rstrip("/") + webui) if webui else None,
+    }
+
+
+def _has_children(item: dict, kind: str) -> bool | None:
+    """From `childTypes`: None when it was not expanded (unknown), else whether any exist."""
+    child = (item.get("childTypes") or {}).get(kind)
+    return bool(child.get("value")) if isinstance(child, dict) else None
+
+
+def attachment_record(item: dict[str, Any], container_id: str, base_url: str) -> dict[str, Any]:
+    links = item.get("_links") or {}
+    version = item.get("version") or {}
+    extensions = item.get("extensions") or {}
+    download = links.get("download")
+    base = (links.get("base") or base_url).rstrip("/")
+    return {
+        "attachment_id": str(item["id"]),
+        "container_id": container_id,
+        "filename": item.get("title"),
+        "media_type": extensions.get("mediaType") or (item.get("metadata") or {}).get("mediaType"),
+        "file_size": extensions.get("fileSize"),
+        "version": int(version.get("number") or 1),
+        "created_at": parse_time(version.get("when")),
+        "created_by": person_id(version.get("by")),
+        "status": item.get("status"),
+        "download_path": download,
+        "download_url": (download if download and download.startswith("http") else
+                         (base + download) if download else None),
+    }
+
+
+def comment_record(item: dict[str, Any], container_id: str) -> dict[str, Any]:
+    history = item.get("history") or {}
+    version = item.get("version") or {}
+    return {
+        "comment_id": str(item["id"]),
+        "container_id": container_id,
+        "version": int(version.get("number") or 1),
+        "created_at": parse_time(history.get("createdDate")),
+        "created_by": person_id(history.get("createdBy")),
+        "body_storage": ((item.get("body") or {}).get("storage") or {}).get("value"),
     }

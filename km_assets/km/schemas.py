@@ -27,6 +27,8 @@ RAW_CONTENT = pl.Schema({
     "parent_id": pl.String,
     "read_restriction_users": pl.List(pl.String),
     "read_restriction_groups": pl.List(pl.String),
+    "has_attachments": pl.Boolean,
+    "has_comments": pl.Boolean,
     "body_storage": pl.String,
     "url": pl.String,
 })

@@ -121,6 +121,14 @@ def build_app(site: Site, options: SandboxOptions, counters: RequestCounters | N
     async def tenant_info(request: Request) -> Response:
         return json_response({"cloudId": options.cloud_id})
 
+    async def applinks_manifest(request: Request) -> Response:
+        # Public on Server/DC: how clients learn the version (and so which permission APIs exist).
+        version = options.dc_version
+        return json_response({"id": "5b1c2d3e-0000-4000-8000-00000000dc01", "name": "Confluence",
+                              "typeId": "confluence", "version": version,
+                              "buildNumber": int("".join(f"{int(p):02d}" for p in version.split(".")[:3])),
+                              "applinksVersion": "9.0.0", "url": api.base_url(request)})
+
     async def media(request: Request) -> Response:
         att = site.attachments.get(request.path_params["att"])
         if att is None or not hmac.compare_digest(request.query_params.get("token", ""),
@@ -157,6 +165,9 @@ def build_app(site: Site, options: SandboxOptions, counters: RequestCounters | N
     if options.cloud:
         routes.append(Route("/_edge/tenant_info", wrap("/_edge/tenant_info", tenant_info, authenticated=False)))
         routes.append(Route("/media/file/{att}", wrap("/media/file/{att}", media, authenticated=False)))
+    else:
+        routes.append(Route("/rest/applinks/1.0/manifest",
+                            wrap("/rest/applinks/1.0/manifest", applinks_manifest, authenticated=False)))
     routes.append(Route(prefix + "/download/attachments/{id}/{filename}",
                         wrap("/download/attachments/{id}/{filename}", download_servlet)))
 

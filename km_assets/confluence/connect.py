@@ -1,0 +1,76 @@
+"""From a configured connection to a working client: the right auth for the deployment, the right URL.
+
+- Cloud: HTTP Basic with the account e-mail and an API token (the same token as Bearer gets 403).
+- Cloud scoped API tokens: Basic as well, but only through Atlassian's gateway,
+  `{gateway}/ex/confluence/{cloudId}/wiki`, with the cloudId from the site's /_edge/tenant_info.
+- Server/Data Center: a personal access token as Bearer (7.9+), or Basic with user name and password.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..config import ConnectionSettings
+from .client import ClientSettings, ConfluenceClient
+from .deployment import Deployment, detect_deployment
+from .events import EventLog
+
+__all__ = ["BearerAuth", "client_for", "resolve_deployment"]
+
+
+class BearerAuth(httpx.Auth):
+    """Authorization: Bearer <personal access token>. The repr never shows the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(***)"
+
+
+def resolve_deployment(connection: ConnectionSettings, *, transport: httpx.BaseTransport | None = None,
+                       ) -> Deployment:
+    declared = connection.deployment
+    if declared == "server":
+        declared = "datacenter"
+    if declared != "auto" and not connection.auth.scoped:
+        return Deployment(declared, connection.url)
+    return detect_deployment(connection.url, transport=transport, declared=declared)
+
+
+def _auth(connection: ConnectionSettings, secret: str) -> httpx.Auth:
+    auth = connection.auth
+    if auth.pat_env:
+        return BearerAuth(secret)
+    if not auth.username:
+        raise ValueError(f"connection {connection.name!r}: auth.username is required with "
+                         f"{'api_token_env' if auth.api_token_env else 'password_env'} (Basic auth); "
+                         "Cloud uses the account e-mail")
+    return httpx.BasicAuth(auth.username, secret)
+
+
+def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deployment | None = None,
+               events: EventLog | None = None, transport: httpx.BaseTransport | None = None,
+               **kwargs: Any) -> ConfluenceClient:
+    """A client for a configured connection. The secret is passed in, never read here from the environment."""
+    if deployment is None and (connection.auth.scoped or connection.deployment == "auto"):
+        deployment = resolve_deployment(connection, transport=transport)
+    base_url = deployment.site_url if deployment is not None else connection.url
+    if connection.auth.scoped:
+        if deployment is None or not deployment.cloud_id:
+            raise ValueError(f"connection {connection.name!r}: scoped API tokens need a Cloud site "
+                             "(its /_edge/tenant_info gave no cloudId)")
+        base_url = f"{connection.auth.gateway_url.rstrip('/')}/ex/confluence/{deployment.cloud_id}/wiki"
+    limits = connection.rate_limit
+    settings = ClientSettings(requests_per_second=limits.requests_per_second,
+                              max_concurrency=limits.max_concurrency, max_retries=limits.max_retries)
+    log = events or EventLog(connection.name, secrets=(secret,))
+    client = ConfluenceClient(base_url, _auth(connection, secret), settings=kwargs.pop("settings", settings),
+                              events=log, transport=transport, deployment=deployment, **kwargs)
+    return client
