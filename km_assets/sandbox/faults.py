@@ -51,6 +51,8 @@ class FaultOptions:
     rate_limit_per_s: float = 0.0  # token refill rate; 0 = no rate limit
     burst: int | None = None  # bucket size; None = max(1, rate_limit_per_s)
     retry_after_format: Literal["seconds", "http-date"] = "seconds"
+    throttle_rate: float = 0.0  # share of requests answered 429 whatever the bucket says (Cloud's cost limits)
+    throttle_retry_after_s: float = 1.0
     error_rate: float = 0.0  # share of requests answered 500/502/503/504
     error_retry_after_rate: float = 0.5  # share of injected 503s that carry Retry-After
     error_retry_after_s: int = 1
@@ -61,7 +63,7 @@ class FaultOptions:
     early_retry_tolerance_s: float = 0.05  # clock slack before an arrival counts as an early retry
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "error_retry_after_rate", "drop_rate", "slow_body_rate"):
+        for name in ("error_rate", "error_retry_after_rate", "drop_rate", "slow_body_rate", "throttle_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {getattr(self, name)}")
         for name in ("latency_ms", "jitter_ms", "rate_limit_per_s", "early_retry_tolerance_s"):
@@ -92,6 +94,7 @@ class _Draws:
     error_retry_after: float
     slow: float
     jitter: float
+    throttle: float
 
 
 class _TokenBucket:
@@ -188,8 +191,10 @@ class FaultInjector:
             if self._announced_at + tolerance <= now < self._retry_deadline - tolerance:
                 self._stats["early_retries"] += 1
             rng = self._rng
-            draws = _Draws(rng.random(), rng.random(), rng.random(), rng.random(), rng.random(), rng.random())
+            draws = _Draws(*(rng.random() for _ in range(7)))
             granted, wait = bucket.take(now) if bucket is not None else (True, 0.0)
+            if granted and draws.throttle < opts.throttle_rate:
+                granted, wait = False, opts.throttle_retry_after_s
             remaining = bucket.remaining if bucket is not None else 0
 
         delay = (opts.latency_ms + draws.jitter * opts.jitter_ms) / 1000.0
