@@ -8,6 +8,7 @@ import polars as pl
 from ..config import ConnectionSettings
 from ..confluence import list_space_content
 from ..km.articles import build_articles
+from ..km.integration_log import write_integration_log
 from ..km.schemas import ARTICLES, RAW_CONTENT, frame
 from .resources import ConfluenceResource
 
@@ -22,7 +23,7 @@ def _column_schema(schema: pl.Schema) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
 
 
-def connection_assets(connection: ConnectionSettings) -> list[dg.AssetsDefinition]:
+def connection_assets(connection: ConnectionSettings, storage_root: str) -> list[dg.AssetsDefinition]:
     prefix = connection.asset_prefix
     partitions = space_partitions(connection)
     resource_key = f"confluence_{prefix}"
@@ -37,10 +38,17 @@ def connection_assets(connection: ConnectionSettings) -> list[dg.AssetsDefinitio
         resource: ConfluenceResource = getattr(context.resources, resource_key)
         space = context.partition_key
         with resource.client(connection) as client:
-            rows = list(list_space_content(client, connection, space))
-            requests = client.requests_made
+            try:
+                rows = list(list_space_content(client, connection, space))
+            finally:
+                # Written even when the listing fails: that is when the log is needed most.
+                log = write_integration_log(storage_root, prefix, space, context.run.run_id, client.events.rows())
+            events = client.events
         df = frame(rows, RAW_CONTENT)
-        context.add_output_metadata({"requests": requests,
+        context.add_output_metadata({"requests": client.requests_made,
+                                     "rate_limited": events.count("rate_limited"),
+                                     "retries": events.count("retry"),
+                                     "integration_log": dg.MetadataValue.path(str(log)),
                                      "pages": df.filter(pl.col("content_type") == "page").height,
                                      "blog_posts": df.filter(pl.col("content_type") == "blogpost").height})
         return df

@@ -17,7 +17,7 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
     jobs: list[dg.UnresolvedAssetJobDefinition] = []
     resources: dict[str, object] = {"parquet_io_manager": PolarsParquetIOManager(root=config.storage.root)}
     for connection in config.connections:
-        assets.extend(connection_assets(connection))
+        assets.extend(connection_assets(connection, config.storage.root))
         resources[f"confluence_{connection.asset_prefix}"] = confluence_resource(connection)
         jobs.append(dg.define_asset_job(
             sync_job_name(connection.asset_prefix), selection=dg.AssetSelection.groups(connection.asset_prefix),

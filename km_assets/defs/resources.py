@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ..config import ConnectionSettings
-from ..confluence import ConfluenceClient, client_for
+from ..confluence import ConfluenceClient, EventLog, client_for
 
 __all__ = ["ConfluenceResource", "confluence_resource"]
 
@@ -15,7 +15,8 @@ class ConfluenceResource(dg.ConfigurableResource):
     secret: str
 
     def client(self, connection: ConnectionSettings) -> ConfluenceClient:
-        return client_for(connection, self.secret)
+        # The event log masks the secret in every message it records.
+        return client_for(connection, self.secret, events=EventLog(connection.name, secrets=(self.secret,)))
 
 
 def confluence_resource(connection: ConnectionSettings) -> ConfluenceResource:
