@@ -18,7 +18,7 @@ from .records import attachment_record, comment_record, content_record
 
 __all__ = [
     "content_filter", "current_user", "list_attachments", "list_comments", "list_space_content", "list_spaces",
-    "search",
+    "matches", "search",
 ]
 
 LISTING_EXPAND = CONTENT_EXPAND + ",childTypes.attachment,childTypes.comment"
@@ -94,6 +94,43 @@ def list_space_content(client: ConfluenceClient, connection: ConnectionSettings,
     cql = content_cql(space, flt)
     for item in search(client, cql, limit=page_size(client, connection)):
         yield content_record(item, client.base_url)
+    if "archived" in connection.statuses:
+        yield from _archived(client, connection, space, flt)
+
+
+def _archived(client: ConfluenceClient, connection: ConnectionSettings, space: str,
+              flt: ContentFilter) -> Iterator[dict[str, Any]]:
+    """Archived content is not in CQL search: list it by status and apply the filters here."""
+    for kind in flt.content_types:
+        params = {"spaceKey": space, "type": kind, "status": "archived", "expand": LISTING_EXPAND,
+                  "limit": page_size(client, connection)}
+        for item in client.paginate("/rest/api/content", params):
+            record = content_record(item, client.base_url)
+            if matches(record, flt):
+                yield record
+
+
+def matches(record: dict[str, Any], flt: ContentFilter) -> bool:
+    """The CQL filter, evaluated on a raw_content row (for listings that cannot take CQL)."""
+    labels = set(record["labels"])
+    tree = {record["content_id"], *record["ancestor_ids"]}
+    checks = [
+        record["content_type"] in flt.content_types,
+        not flt.labels_include or bool(labels & set(flt.labels_include)),
+        not labels & set(flt.labels_exclude),
+        record["content_type"] != "page" or not flt.trees_include or bool(tree & set(flt.trees_include)),
+        not tree & set(flt.trees_exclude),
+        _in_range(record["created_at"], flt.created_after, flt.created_before),
+        _in_range(record["modified_at"], flt.modified_after, flt.modified_before),
+    ]
+    return all(checks)
+
+
+def _in_range(value: datetime | None, after: date | datetime | None, before: date | datetime | None) -> bool:
+    if value is None:
+        return after is None and before is None
+    naive = value.replace(tzinfo=None)
+    return (after is None or naive >= _as_dt(after)) and (before is None or naive < _as_dt(before))
 
 
 def list_attachments(client: ConfluenceClient, content_ids: Iterable[str], *,

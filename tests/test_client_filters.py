@@ -1,0 +1,88 @@
+"""Connection filters become CQL that the sandbox (written apart) answers; archived content is listed apart."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from km_assets.config import ConnectionSettings
+from km_assets.confluence import client_for, list_space_content
+from km_assets.confluence.cql import ContentFilter, content_cql
+from km_assets.confluence.deployment import Deployment
+from km_assets.confluence.listing import matches
+from km_assets.sandbox import Sandbox, load_demo_site
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    site = load_demo_site()
+    site.set_status("65604", "archived")  # an OPS page, archived
+    with Sandbox(site=site) as sb:
+        yield sb
+
+
+def listed(sandbox: Sandbox, space: str, **filters) -> list[dict]:
+    conn = ConnectionSettings.model_validate({
+        "name": "t", "url": sandbox.url, "deployment": "cloud",
+        "auth": {"username": sandbox.login, "api_token_env": "X"}, **filters})
+    with client_for(conn, sandbox.options.api_token, deployment=Deployment("cloud", sandbox.url)) as c:
+        return list(list_space_content(c, conn, space))
+
+
+def expected(sandbox: Sandbox, space: str, keep) -> set[str]:
+    site = sandbox.site
+    return {c.id for c in site.content.values() if c.space == space and c.status == "current" and keep(c)}
+
+
+def test_cql_text_is_what_a_person_would_write():
+    cql = content_cql("ENG", ContentFilter(labels_include=("runbook",), labels_exclude=("draft",),
+                                           trees_include=("42",), modified_after=date(2026, 1, 1)))
+    assert cql == ('space = "ENG" and type in (page, blogpost) and label in ("runbook") and label not in '
+                   '("draft") and (type != page or ancestor in (42) or id in (42)) and lastmodified >= '
+                   '"2026-01-01" order by lastmodified asc')
+
+
+def test_labels_include_and_exclude(sandbox):
+    ids = {r["content_id"] for r in listed(sandbox, "ENG", labels={"include": ["onboarding", "architecture"],
+                                                                  "exclude": ["how-to"]})}
+    assert ids == expected(sandbox, "ENG", lambda c: bool({"onboarding", "architecture"} & set(c.labels))
+                           and "how-to" not in c.labels)
+    assert ids
+
+
+def test_page_tree_include_keeps_blog_posts_and_exclude_drops_a_subtree(sandbox):
+    site = sandbox.site
+    root = "65538"  # ENG Onboarding
+    subtree = {root} | {d.id for d in site.descendants(root)}
+    inside = {r["content_id"] for r in listed(sandbox, "ENG", page_trees={"include": [root]})}
+    blogs = expected(sandbox, "ENG", lambda c: c.type == "blogpost")
+    assert inside == subtree | blogs
+    outside = {r["content_id"] for r in listed(sandbox, "ENG", page_trees={"exclude": [root]})}
+    assert outside == expected(sandbox, "ENG", lambda c: c.id not in subtree)
+
+
+def test_content_types_and_dates(sandbox):
+    posts = listed(sandbox, "ENG", content_types=["blogpost"])
+    assert {r["content_type"] for r in posts} == {"blogpost"}
+    recent = listed(sandbox, "OPS", modified_after="2026-02-01")
+    assert {r["content_id"] for r in recent} == expected(
+        sandbox, "OPS", lambda c: c.modified.date() >= date(2026, 2, 1))
+
+
+def test_archived_only_when_asked_and_filtered_client_side(sandbox):
+    assert "65604" not in {r["content_id"] for r in listed(sandbox, "OPS")}
+    with_archived = listed(sandbox, "OPS", statuses=["current", "archived"])
+    archived = [r for r in with_archived if r["status"] == "archived"]
+    assert [r["content_id"] for r in archived] == ["65604"]
+    excluded = listed(sandbox, "OPS", statuses=["current", "archived"],
+                      labels={"exclude": sandbox.site.content["65604"].labels[:1]})
+    assert "65604" not in {r["content_id"] for r in excluded}
+
+
+def test_client_side_matcher_agrees_with_cql(sandbox):
+    flt = ContentFilter(labels_exclude=("runbook",), modified_after=date(2025, 12, 1))
+    rows = listed(sandbox, "OPS")
+    via_cql = {r["content_id"] for r in listed(sandbox, "OPS", labels={"exclude": ["runbook"]},
+                                              modified_after="2025-12-01")}
+    assert {r["content_id"] for r in rows if matches(r, flt)} == via_cql
