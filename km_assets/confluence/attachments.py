@@ -1,0 +1,326 @@
+"""Downloading attachments to files: streamed, size-capped, hashed, atomic, once per version.
+
+- Cloud: `/rest/api/content/{page}/child/attachment/{att}/download?version=N` answers 302 to the media
+  host (the servlet path refuses API tokens, CHANGE-2735). httpx applies the client's auth to the first
+  request only and drops Authorization when a redirect leaves the origin (except an http->https upgrade
+  of the same host), so the media host never sees our credentials; a test pins this.
+- Data Center: `_links.download` (servlet, ?version=) joined onto the client's base URL, not onto
+  `_links.base`: a DC with a misconfigured base URL would otherwise get our credentials elsewhere.
+- Files land at root/<container>/<attachment>/v<version>/<safe name>, written to a temp name beside it
+  and renamed when complete, with a sidecar JSON (size, sha256) that lets a re-run skip them.
+- One attachment's failure is a row; refused credentials are not an item problem and propagate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Literal
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from ..config import AttachmentSettings
+from .client import ConfluenceClient
+from .errors import AuthenticationError, ConfluenceError, PermissionDeniedError
+
+__all__ = ["DownloadResult", "LocalStore", "UnsafePathError", "attachment_path", "download_attachment",
+           "download_attachments", "download_request", "safe_filename", "skip_reason"]
+
+Status = Literal["downloaded", "skipped", "failed"]
+CHUNK_BYTES = 64 * 1024
+STREAM_ATTEMPTS = 3  # the client retries until headers arrive; a body cut mid-stream restarts here
+SIDECAR = ".km-attachment.json"
+MAX_NAME_BYTES = 200
+ALREADY_STORED = "already stored"
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+             *(f"{kind}{n}" for kind in ("COM", "LPT") for n in "0123456789¹²³")}
+_FORBIDDEN = re.compile(r'[<>:"|?*]')  # not portable to Windows; / and \ are handled as separators
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_URL_TAIL = re.compile(r"(https?://[^\s?#]+)[?#]\S*")  # media URLs carry their token in the query
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    attachment_id: str
+    container_id: str
+    version: int
+    status: Status
+    reason: str | None = None
+    path: str | None = None  # relative to root, POSIX form
+    bytes: int | None = None
+    sha256: str | None = None
+    media_type: str | None = None
+
+
+class UnsafePathError(ValueError):
+    """A target path that would resolve outside root (a symlink planted inside it, say)."""
+
+
+# -- names and paths --------------------------------------------------------------------------------
+def safe_filename(name: str | None, fallback: str = "attachment") -> str:
+    """One path component that is safe on POSIX and Windows and at most 200 bytes of UTF-8."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = re.split(r"[/\\]", text)[-1]  # the base name, whichever separator the uploader's OS used
+    # Control characters (NUL included) and bidi overrides ("gnp.exe" shown as "exe.png") go.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc").translate(_BIDI)
+    text = _FORBIDDEN.sub("_", text).strip(" ").rstrip(". ")  # Windows drops trailing dots and spaces
+    if not text.strip("."):  # "", ".", "..", "...": nothing usable
+        return safe_filename(fallback) if fallback and fallback != name else "attachment"
+    if text.split(".")[0].rstrip(" ").upper() in _RESERVED:  # CON.txt is the console, whatever follows
+        text = "_" + text
+    return _truncate(text, MAX_NAME_BYTES)
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text.encode()) <= limit:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    ext = dot + ext if stem and dot and len(ext.encode()) <= 16 else ""  # keep an extension, not a tail
+    stem = text[: len(text) - len(ext)].encode()[: limit - len(ext.encode())].decode("utf-8", "ignore")
+    return stem.rstrip(". ") + ext
+
+
+def attachment_path(record: dict[str, Any]) -> PurePosixPath:
+    """<container>/<attachment>/v<version>/<safe name>, relative to the store's root."""
+    att = str(record["attachment_id"])
+    name = safe_filename(record.get("filename"), fallback=att)
+    if name.lower() == SIDECAR:  # lower: case-insensitive file systems
+        name = "_" + name
+    return PurePosixPath(safe_filename(str(record["container_id"]), "_"), safe_filename(att, "_"),
+                         f"v{int(record.get('version') or 1)}", name)
+
+
+class LocalStore:
+    """Where downloads land. Every file operation goes through here, so an fsspec store can replace it."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def path(self, rel: PurePosixPath) -> Path:
+        target = self.root / rel
+        if not target.resolve().is_relative_to(self.root.resolve()):
+            raise UnsafePathError(f"{rel} would resolve outside the attachment root")
+        return target
+
+    @contextmanager
+    def writer(self, rel: PurePosixPath) -> Iterator[IO[bytes]]:
+        """A file that appears at `rel` only when the block completes; a partial one is removed."""
+        final = self.path(rel)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part")  # same dir: rename is atomic
+        try:
+            with open(temp, "xb") as handle:
+                yield handle
+            # No fsync: a file torn by a crash fails its sidecar check and is downloaded again.
+            os.replace(temp, final)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    def read_meta(self, rel: PurePosixPath) -> dict[str, Any] | None:
+        try:
+            meta = json.loads(self.path(rel).with_name(SIDECAR).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def write_meta(self, rel: PurePosixPath, meta: dict[str, Any]) -> None:
+        with self.writer(rel.with_name(SIDECAR)) as handle:
+            handle.write(json.dumps(meta, indent=1, sort_keys=True).encode())
+
+    def matches(self, rel: PurePosixPath, size: int, sha256: str) -> bool:
+        """Whether the stored file still has this size and hash (re-hashed: cheap next to a download)."""
+        target = self.path(rel)
+        try:
+            if target.stat().st_size != size:
+                return False
+            with open(target, "rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest() == sha256
+        except OSError:
+            return False
+
+
+# -- policy -----------------------------------------------------------------------------------------
+def _allowed(media: str, pattern: str) -> bool:
+    pattern = pattern.strip().lower().removesuffix("*")
+    return media.startswith(pattern) if pattern.endswith("/") else media == pattern
+
+
+def skip_reason(record: dict[str, Any], settings: AttachmentSettings) -> str | None:
+    """Why this attachment is not to be downloaded at all, decided from its listing row alone."""
+    if not settings.download:
+        return "attachment downloads are off (attachments.download)"
+    media = (record.get("media_type") or "").split(";")[0].strip().lower()  # without parameters
+    skipped = next((p for p in settings.skip_media_types if media and media.startswith(p.strip().lower())), None)
+    if skipped:
+        return f"media type {media} is skipped (attachments.skip_media_types: {skipped})"
+    if settings.media_types and not any(_allowed(media, p) for p in settings.media_types):
+        return f"media type {media or 'unknown'} is not in attachments.media_types"
+    size = _declared(record)
+    if size is not None and size > settings.max_bytes:
+        return f"declared size {size} bytes exceeds attachments.max_bytes ({settings.max_bytes})"
+    return None
+
+
+def _declared(record: dict[str, Any]) -> int | None:
+    """The listing's fileSize, or None when absent or garbled (then only the stream can tell)."""
+    value = record.get("file_size")
+    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
+
+
+# -- where to download from -------------------------------------------------------------------------
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def download_request(client: ConfluenceClient, record: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """(path or URL, query) for this attachment: Cloud's REST download or Data Center's servlet link."""
+    container, att = quote(str(record["container_id"]), safe=""), quote(str(record["attachment_id"]), safe="")
+    version = int(record.get("version") or 1)
+    link = record.get("download_path") or ""
+    kind = client.deployment.kind if client.deployment is not None else None
+    if kind is None:  # undetected: the link's shape tells (Cloud moved it to REST, onyx PR #12124)
+        host = urlsplit(client.base_url)
+        cloud = link.startswith("/rest/api/") or host.netloc.endswith(".atlassian.net") or "/ex/confluence/" in host.path
+        kind = "cloud" if cloud else "datacenter"
+    if kind == "cloud":
+        return f"/rest/api/content/{container}/child/attachment/{att}/download", {"version": version}
+    relative = link.startswith("/") and not link.startswith("//")  # relative to the site base = our base URL
+    if (relative or (link and _origin(link) == _origin(client.base_url))) and _plain(urlsplit(link).path):
+        return link, None
+    name = quote(str(record.get("filename") or ""), safe="")
+    name = name.replace(".", "%2E") if not name.strip(".") else name  # "." and ".." are dot segments too
+    return f"/download/attachments/{container}/{name}", {"version": version, "api": "v2"}
+
+
+def _plain(path: str) -> bool:
+    """A servlet link with no dot segments: a file named ../../x must not steer our credentials elsewhere."""
+    return "/download/attachments/" in path and not {".", ".."} & set(path.split("/"))
+
+
+# -- downloading ------------------------------------------------------------------------------------
+class _TooLarge(Exception):
+    """Over max_bytes once the server answered: a skip, with the partial file already gone."""
+
+
+def _clean(client: ConfluenceClient, text: str) -> str:
+    """A reason fit for rows and logs: no query strings (media tokens), no known secret."""
+    return client.events.redact(_URL_TAIL.sub(r"\1?…", text)) or ""
+
+
+def _result(record: dict[str, Any], status: Status, reason: str | None = None, **fields: Any) -> DownloadResult:
+    return DownloadResult(str(record["attachment_id"]), str(record["container_id"]),
+                          int(record.get("version") or 1), status, reason,
+                          media_type=record.get("media_type"), **fields)
+
+
+def download_attachment(client: ConfluenceClient, record: dict[str, Any], root: Path | str | LocalStore,
+                        settings: AttachmentSettings) -> DownloadResult:
+    """Download one attachment row (from `attachment_record`) under root, unless policy or the store says not.
+
+    Raises AuthenticationError / PermissionDeniedError when the site itself refuses us: that is the
+    connection's problem, not this item's. Everything else becomes a "skipped" or "failed" result.
+    """
+    store = root if isinstance(root, LocalStore) else LocalStore(root)
+    reason = skip_reason(record, settings)
+    if reason:
+        return _note(client, _result(record, "skipped", reason))
+    try:
+        rel = attachment_path(record)
+        meta = store.read_meta(rel) or {}
+        size, sha256, declared = meta.get("bytes"), meta.get("sha256"), _declared(record)
+        if isinstance(size, int) and isinstance(sha256, str) and declared in (None, size) \
+                and store.matches(rel, size, sha256):  # Confluence declaring another size: fetch again
+            return _result(record, "skipped", ALREADY_STORED, path=str(rel), bytes=size, sha256=sha256)
+        url, params = download_request(client, record)
+        failure = "no attempt made"
+        for _ in range(STREAM_ATTEMPTS):
+            try:
+                return _fetch(client, store, rel, url, params, record, settings)
+            except httpx.TooManyRedirects:
+                failure = "too many redirects"
+                break
+            except (httpx.TransportError, httpx.DecodingError) as err:  # the body broke off: start again
+                failure = f"{type(err).__name__}: {err}"
+    except _TooLarge as err:
+        return _note(client, _result(record, "skipped", str(err)))
+    except (AuthenticationError, PermissionDeniedError) as err:
+        if err.url is None or _origin(err.url) == _origin(client.url("/")):
+            raise
+        failure = f"HTTP {err.status} from the media host"  # an expired media token, not our credentials
+    except ConfluenceError as err:  # the client already retried 429/5xx/network errors
+        failure = f"HTTP {err.status} from {urlsplit(err.url).path}" if err.status and err.url else str(err)
+    except (OSError, UnsafePathError) as err:
+        failure = f"{type(err).__name__}: {err}"
+    return _note(client, _result(record, "failed", _clean(client, failure)))
+
+
+def _fetch(client: ConfluenceClient, store: LocalStore, rel: PurePosixPath, url: str,
+           params: dict[str, Any] | None, record: dict[str, Any], settings: AttachmentSettings) -> DownloadResult:
+    limit = settings.max_bytes
+    response = client.request("GET", url, params=params, stream=True, follow_redirects=True)
+    try:
+        length = response.headers.get("content-length")
+        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+        if length and length.isdigit() and not encoded and int(length) > limit:
+            raise _TooLarge(f"the server sends {int(length)} bytes, more than attachments.max_bytes ({limit}); "
+                            f"the listing declared {record.get('file_size')}")
+        digest, size = hashlib.sha256(), 0
+        with store.writer(rel) as handle:
+            for chunk in response.iter_bytes(CHUNK_BYTES):
+                size += len(chunk)
+                if size > limit:  # the listing's size was wrong (or absent): stop, the writer removes the part
+                    raise _TooLarge(f"stopped after {size} bytes, over attachments.max_bytes ({limit}); "
+                                    f"the listing declared {record.get('file_size')}")
+                digest.update(chunk)
+                handle.write(chunk)
+    finally:
+        response.close()
+    sha256 = digest.hexdigest()
+    store.write_meta(rel, {"attachment_id": str(record["attachment_id"]), "version": int(record.get("version") or 1),
+                           "filename": record.get("filename"), "media_type": record.get("media_type"),
+                           "bytes": size, "sha256": sha256})
+    return _result(record, "downloaded", path=str(rel), bytes=size, sha256=sha256)
+
+
+def _note(client: ConfluenceClient, result: DownloadResult) -> DownloadResult:
+    client.events.record("skipped", item_id=result.attachment_id, message=f"{result.status}: {result.reason}")
+    return result
+
+
+def download_attachments(client: ConfluenceClient, records: Iterable[dict[str, Any]],
+                         root: Path | str | LocalStore, settings: AttachmentSettings) -> Iterator[DownloadResult]:
+    """Download many, at most the client's concurrency at once; results in completion order.
+
+    401 always propagates. 403 propagates until one download has succeeded: before that it most
+    likely means the token is of the wrong kind; after it, one page is closed to us.
+    """
+    store = root if isinstance(root, LocalStore) else LocalStore(root)
+    proven = threading.Event()
+
+    def one(record: dict[str, Any]) -> DownloadResult:
+        try:
+            result = download_attachment(client, record, store, settings)
+        except PermissionDeniedError as err:
+            if not proven.is_set():
+                raise
+            path = urlsplit(err.url).path if err.url else "the site"
+            result = _note(client, _result(record, "failed", f"HTTP 403 from {path}"))
+        if result.status == "downloaded":
+            proven.set()
+        return result
+
+    for _, result in client.map_concurrently(one, records):
+        yield result
