@@ -17,9 +17,12 @@ def _demo(args: argparse.Namespace) -> int:
     from .config import load_config
     from .confluence import client_for, list_spaces
     from .defs.run import dagster_instance, sync_spaces
-    from .sandbox import Sandbox
+    from .sandbox import Sandbox, SandboxOptions
 
-    with Sandbox() as sandbox:
+    options = SandboxOptions()
+    if os.environ.get("KM_DEMO_TOKEN"):
+        options.api_token = os.environ["KM_DEMO_TOKEN"]  # lets a test know the secret it must never find
+    with Sandbox(options=options) as sandbox:
         print(f"Sandbox Confluence ({sandbox.options.flavor}) at {sandbox.url}")
         # The demo connection in km.yaml reads its URL and token from these variables.
         os.environ["KM_DEMO_URL"] = sandbox.url
@@ -88,6 +91,22 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test_connection(args: argparse.Namespace) -> int:
+    from .config import ConfigError, load_config
+    from .confluence.diagnose import test_connection
+
+    config = load_config(args.config)
+    connections = [config.connection(args.name)] if args.name else list(config.connections)
+    if not connections:
+        raise ConfigError("km.yaml lists no connections")
+    failed = 0
+    for index, connection in enumerate(connections):
+        report = test_connection(connection)
+        print(("\n" if index else "") + report.text(), flush=True)
+        failed += not report.ok
+    return 1 if failed else 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from .defs.run import dagster_instance
 
@@ -120,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--token", default=None,
                          help="API token the sandbox accepts (default: a new random one, printed)")
     sandbox.set_defaults(handler=_sandbox)
+
+    test = commands.add_parser("test-connection", help="check a km.yaml connection: secret, reachability, "
+                               "deployment, login, spaces, item counts and the first sync's duration")
+    test.add_argument("name", nargs="?", default=None, help="connection to check (default: every one)")
+    # SUPPRESS: without --config here the top-level `km --config` value stays in force.
+    test.add_argument("--config", default=argparse.SUPPRESS, help="km.yaml to read (as km --config)")
+    test.set_defaults(handler=_test_connection)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
     ui.add_argument("--port", type=int, default=3000)

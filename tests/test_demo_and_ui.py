@@ -27,13 +27,17 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+SECRET = "demo-tok-3f9c1a-never-written"
+
+
 @pytest.mark.slow
 def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
     site = load_demo_site()
     expected = sum(1 for c in site.content.values() if c.type in ("page", "blogpost") and c.status == "current")
+    env = {**_env(tmp_path), "KM_DEMO_TOKEN": SECRET}
     for attempt in (1, 2):  # re-running the demo works and gives the same rows
         result = subprocess.run([KM, "--config", str(REPO / "km.yaml"), "demo"], cwd=tmp_path,
-                                env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+                                env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"attempt {attempt}:\n{result.stdout}\n{result.stderr}"
         assert "make ui" in result.stdout
         for asset in ("raw_content", "articles"):
@@ -41,6 +45,26 @@ def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
             assert df.height == expected, asset
             assert df["content_id"].n_unique() == expected
             assert f"{asset:<12} {expected:>5} rows" in result.stdout
+        assert SECRET not in result.stdout + result.stderr
+    logs = list((tmp_path / "data" / "demo" / "integration_log").rglob("*.parquet"))
+    assert len(logs) == 2 * len(site.spaces), "one integration log per space and run"
+    _assert_secret_absent(tmp_path, SECRET)
+
+
+def _assert_secret_absent(root: Path, secret: str) -> None:
+    """Every file the demo wrote (Parquet, the Dagster instance's event logs and storage) is free of it."""
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert len(files) > 10
+    needle = secret.encode()
+
+    def contains(path: Path) -> bool:
+        if path.suffix == ".parquet":  # compressed: look at the decoded values, not the bytes
+            frame = pl.read_parquet(path)
+            return any(secret in str(value) for column in frame.columns for value in frame[column].to_list())
+        return needle in path.read_bytes()
+
+    leaked = [str(p) for p in files if contains(p)]
+    assert not leaked, f"the API token was written to {leaked}"
 
 
 def _free_port() -> int:
@@ -88,7 +112,15 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while _group_alive(process.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_group_gone(process.pid, 30)
+        if _group_alive(process.pid):
+            # dagster dev's children may outlive a SIGTERM under load: stop them by group, still ours.
+            os.killpg(process.pid, signal.SIGKILL)
+            _wait_group_gone(process.pid, 15)
     assert not _group_alive(process.pid), "processes of dagster dev were left running"
+
+
+def _wait_group_gone(pgid: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)

@@ -4,6 +4,7 @@ from .client import CONTENT_EXPAND, ClientSettings, ConfluenceClient
 from .connect import BearerAuth, client_for, resolve_deployment
 from .cql import ContentFilter, content_cql
 from .deployment import Deployment, detect_deployment
+from .diagnose import Check, ConnectionReport, test_connection
 from .errors import (
     AuthenticationError,
     ConfluenceError,
@@ -29,6 +30,8 @@ __all__ = [
     "CONTENT_EXPAND",
     "AuthenticationError",
     "BearerAuth",
+    "Check",
+    "ConnectionReport",
     "ClientSettings",
     "ConfluenceClient",
     "ConfluenceError",
@@ -54,4 +57,5 @@ __all__ = [
     "list_spaces",
     "resolve_deployment",
     "search",
+    "test_connection",
 ]
