@@ -66,3 +66,64 @@ def test_html_from_a_proxy_is_a_clear_error():
                                               headers={"content-type": "text/html"}))
     with pytest.raises(UnexpectedResponseError, match="text/html, not JSON"):
         current_user(c)
+
+
+def test_deprecation_and_warning_299_are_logged_once_each():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"results": []}, headers={
+            "Deprecation": "true", "Warning": '299 - "Deprecated API: use /wiki/api/v2/pages"'})
+
+    c = client(handler)
+    for _ in range(3):
+        c.get_json("/rest/api/content")
+    warnings = [e.message for e in c.events.events() if e.kind == "warning"]
+    assert warnings == ["deprecation: true", 'warning: 299 - "Deprecated API: use /wiki/api/v2/pages"']
+
+
+def test_retry_after_parsing_both_forms():
+    from email.utils import formatdate
+
+    from km_assets.confluence.politeness import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(formatdate(1_000_010, usegmt=True), now=1_000_000) == 10
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_a_429_pauses_every_request_until_retry_after():
+    """The next request (of any thread) waits the announced time; the fake clock proves it."""
+    now = [0.0]
+    sent_at = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    responses = iter([httpx.Response(429, headers={"Retry-After": "3"}, json={}),
+                      httpx.Response(200, json={"ok": 1})])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_at.append(now[0])
+        return next(responses)
+
+    c = ConfluenceClient.basic("https://acme.atlassian.net/wiki", "me", "tok", sleep=sleep,
+                               clock=lambda: now[0], transport=httpx.MockTransport(handler))
+    assert c.get_json("/rest/api/space") == {"ok": 1}
+    assert sent_at[1] - sent_at[0] >= 3
+    assert c.concurrency.limit < c.settings.max_concurrency
+
+
+def test_server_errors_retry_then_raise_a_typed_error():
+    from km_assets.confluence import ServerError
+    from km_assets.confluence.client import ClientSettings
+
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(502, json={"message": "bad gateway"})
+
+    c = ConfluenceClient.basic("https://acme.atlassian.net/wiki", "me", "tok", sleep=lambda s: None,
+                               settings=ClientSettings(max_retries=3), transport=httpx.MockTransport(handler))
+    with pytest.raises(ServerError, match="after 4 attempts"):
+        c.get_json("/rest/api/space")
+    assert len(calls) == 4

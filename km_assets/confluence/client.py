@@ -65,15 +65,15 @@ class ConfluenceClient:
 
     def __init__(self, base_url: str, auth: httpx.Auth | None, *, settings: ClientSettings | None = None,
                  events: EventLog | None = None, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep, seed: int | None = None,
-                 deployment: Deployment | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 seed: int | None = None, deployment: Deployment | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.deployment = deployment
         self.settings = settings or ClientSettings()
         self.events = events or EventLog("confluence")
         self._sleep = sleep
         self._random = random.Random(seed)
-        self.bucket = TokenBucket(self.settings.requests_per_second, self.settings.burst, sleep=sleep)
+        self.bucket = TokenBucket(self.settings.requests_per_second, self.settings.burst, clock=clock, sleep=sleep)
         self.concurrency = AdaptiveConcurrency(self.settings.max_concurrency)
         limits = httpx.Limits(max_connections=self.settings.max_concurrency * 2,
                               max_keepalive_connections=self.settings.max_concurrency * 2)
