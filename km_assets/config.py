@@ -23,6 +23,7 @@ __all__ = [
     "ConnectionSettings",
     "KmConfig",
     "RateLimitSettings",
+    "TransformSettings",
     "load_config",
 ]
 
@@ -78,6 +79,14 @@ class AttachmentSettings(_Strict):
     skip_media_types: list[str] = Field(default_factory=lambda: ["video/", "audio/"])
 
 
+class TransformSettings(_Strict):
+    """How storage format becomes Markdown. A policy per macro name: convert, html, placeholder or drop."""
+
+    macros: dict[str, Literal["convert", "html", "placeholder", "drop"]] = Field(default_factory=dict)
+    default_macro_policy: Literal["convert", "html", "placeholder", "drop"] = "convert"
+    tables: Literal["auto", "html", "repeat"] = "auto"
+
+
 class ConnectionSettings(_Strict):
     name: str
     url: str
@@ -99,6 +108,7 @@ class ConnectionSettings(_Strict):
     page_size: int = Field(default=100, ge=1, le=250)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
+    transform: TransformSettings = Field(default_factory=TransformSettings)
 
     @field_validator("name")
     @classmethod

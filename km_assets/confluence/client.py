@@ -43,7 +43,7 @@ R = TypeVar("R")
 
 # One listing brings everything raw_content keeps, so no item needs a second request.
 CONTENT_EXPAND = ",".join([
-    "body.storage", "version", "history", "history.lastUpdated", "space", "ancestors", "metadata.labels",
+    "body.storage", "version", "history", "space", "ancestors", "metadata.labels",
     "restrictions.read.restrictions.user", "restrictions.read.restrictions.group",
 ])
 _RETRY_STATUSES = {500, 502, 503, 504}

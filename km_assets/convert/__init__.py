@@ -1,5 +1,6 @@
 """Confluence storage format -> Markdown. No Dagster here: usable from notebooks and the CLI."""
 
-from .converter import ConversionContext, ConversionResult, StorageConverter, convert_storage
+from .context import ConversionContext, PageRef
+from .converter import ConversionResult, StorageConverter, convert_storage
 
-__all__ = ["ConversionContext", "ConversionResult", "StorageConverter", "convert_storage"]
+__all__ = ["ConversionContext", "ConversionResult", "PageRef", "StorageConverter", "convert_storage"]

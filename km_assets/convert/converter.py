@@ -1,54 +1,45 @@
 """Storage-format XHTML to Markdown, on markdownify.
 
-Storage bodies have no root element and use undeclared `ac:`/`ri:` prefixes and HTML entities, so they
-are parsed with Python's HTML parser (no DTDs, no entity expansion from the document, no network), and
-`ac:*`/`ri:*` elements reach `convert_ac_*` methods by markdownify's own dispatch.
+`ac:*`/`ri:*` elements reach `convert_ac_*` / `convert_ri_*` methods through markdownify's own dispatch
+(`ac:structured-macro` -> `convert_ac_structured_macro`). Macros go through the registry and the user's
+policy per macro; links, images and tables live in their own mixins. One converter per article: it
+collects what it saw (macros, links, attachments, warnings) while converting.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from typing import Any
 
-from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from markdownify import ATX, MarkdownConverter
 
-from . import macros
+from . import macros  # noqa: F401 - importing registers every macro family
+from .blocks import BlocksMixin
+from .context import ConversionContext
+from .fidelity import fidelity, visible_words
+from .links import LinksMixin
+from .parse import parse_storage
+from .registry import REGISTRY, placeholder, quote_block
+from .tables import TablesMixin
 
-__all__ = ["ConversionContext", "ConversionResult", "StorageConverter", "convert_storage"]
-
-
-@dataclass
-class ConversionContext:
-    """What the converter may know about the site: where links to pages and attachments point."""
-
-    site_url: str = ""
-    space_key: str = ""
-    page_id: str = ""
-
-    def page_url(self, title: str, space_key: str | None = None) -> str:
-        space = space_key or self.space_key
-        return f"{self.site_url}/display/{quote(space)}/{quote(title.replace(' ', '+'), safe='+')}"
-
-    def attachment_url(self, filename: str, page_id: str | None = None) -> str:
-        return f"{self.site_url}/download/attachments/{page_id or self.page_id}/{quote(filename)}"
+__all__ = ["ConversionResult", "StorageConverter", "convert_storage"]
 
 
 @dataclass
 class ConversionResult:
     markdown: str
-    macros: Counter = field(default_factory=Counter)
+    macros: Counter = field(default_factory=Counter)  # every macro seen, by name
+    macro_handling: dict[str, str] = field(default_factory=dict)  # name -> converted|html|placeholder|dropped|unhandled
     unhandled_macros: Counter = field(default_factory=Counter)
-    links: list[str] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)  # {"target", "kind": internal|external|unresolved|anchor}
     attachments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fidelity: float = 1.0
+    excluded_words: Counter = field(default_factory=Counter)  # visible words a policy chose to drop
 
 
-class StorageConverter(MarkdownConverter):
-    """One converter per article: it collects what it saw (macros, links) while converting."""
-
+class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
     class Options(MarkdownConverter.DefaultOptions):
         heading_style = ATX
         bullets = "-"
@@ -62,112 +53,103 @@ class StorageConverter(MarkdownConverter):
         self.result = ConversionResult(markdown="")
 
     # -- macros -----------------------------------------------------------------------------------
-    def convert_ac_structured_macro(self, el, text, parent_tags):
+    def convert_ac_structured_macro(self, el: Any, text: str, parent_tags: set) -> str:
         name = (el.get("ac:name") or "").lower()
         self.result.macros[name] += 1
-        handler = macros.REGISTRY.get(name)
-        if handler is None:
-            self.result.unhandled_macros[name] += 1
-            return macros.placeholder(name, text, parent_tags)
-        return handler(self, el, text, parent_tags)
+        policy = self.context.policy(name)
+        if policy == "drop":
+            self.result.excluded_words.update(visible_words(el))
+            return self._handled(name, "dropped", "")
+        if policy == "html":
+            return self._handled(name, "html", f"\n\n{el}\n\n" if "_inline" not in parent_tags else str(el))
+        handler = REGISTRY.get(name)
+        if policy == "placeholder" or handler is None:
+            if handler is None:
+                self.result.unhandled_macros[name] += 1
+            return self._handled(name, "placeholder" if handler else "unhandled", placeholder(name, text, parent_tags))
+        return self._handled(name, "converted", handler(self, el, text, parent_tags))
 
     convert_ac_macro = convert_ac_structured_macro
 
-    def convert_ac_parameter(self, el, text, parent_tags):
+    def _handled(self, name: str, how: str, markdown: str) -> str:
+        self.result.macro_handling.setdefault(name, how)
+        return markdown
+
+    def convert_ac_parameter(self, el: Any, text: str, parent_tags: set) -> str:
         return ""  # read by the macro that owns it
 
-    def convert_ac_rich_text_body(self, el, text, parent_tags):
+    def convert_ac_rich_text_body(self, el: Any, text: str, parent_tags: set) -> str:
         return text
 
-    def convert_ac_plain_text_body(self, el, text, parent_tags):
+    def convert_ac_plain_text_body(self, el: Any, text: str, parent_tags: set) -> str:
         return ""  # read raw by the macro that owns it: escaping would corrupt code
 
-    # -- links and images -------------------------------------------------------------------------
-    def convert_ac_link(self, el, text, parent_tags):
-        target = self.link_target(el)
-        body = el.find("ac:plain-text-link-body")
-        label = body.get_text() if body is not None else text.strip()
-        if not label:
-            label = self.link_default_label(el)
-        if target is None:
-            return label
-        self.result.links.append(target)
-        return f"[{label}]({target})"
+    def warn(self, message: str) -> None:
+        if message not in self.result.warnings:
+            self.result.warnings.append(message)
 
-    def link_target(self, el) -> str | None:
-        page = el.find("ri:page")
-        if page is not None:
-            return self.context.page_url(page.get("ri:content-title", ""), page.get("ri:space-key"))
-        attachment = el.find("ri:attachment")
-        if attachment is not None:
-            filename = attachment.get("ri:filename", "")
-            self.result.attachments.append(filename)
-            return self.context.attachment_url(filename)
-        url = el.find("ri:url")
-        if url is not None:
-            return url.get("ri:value")
-        anchor = el.get("ac:anchor")
-        if anchor:
-            return f"#{anchor}"
-        return None
-
-    def link_default_label(self, el) -> str:
-        for tag, attr in (("ri:page", "ri:content-title"), ("ri:attachment", "ri:filename"),
-                          ("ri:blog-post", "ri:content-title"), ("ri:user", "ri:account-id")):
-            node = el.find(tag)
-            if node is not None and node.get(attr):
-                return node.get(attr)
-        return el.get("ac:anchor", "")
-
-    def convert_ac_link_body(self, el, text, parent_tags):
-        return text
-
-    def convert_ac_plain_text_link_body(self, el, text, parent_tags):
-        return ""  # read raw by convert_ac_link
-
-    def convert_ac_image(self, el, text, parent_tags):
-        alt = el.get("ac:alt") or el.get("ac:title") or ""
-        attachment = el.find("ri:attachment")
-        if attachment is not None:
-            filename = attachment.get("ri:filename", "")
-            self.result.attachments.append(filename)
-            return f"![{alt or filename}]({self.context.attachment_url(filename)})"
-        url = el.find("ri:url")
-        if url is not None:
-            return f"![{alt}]({url.get('ri:value', '')})"
-        return alt
-
-    # -- tasks and small inline things ------------------------------------------------------------
-    def convert_ac_task_list(self, el, text, parent_tags):
-        return "\n\n" + text.strip("\n") + "\n\n"
-
-    def convert_ac_task(self, el, text, parent_tags):
-        status = el.find("ac:task-status")
-        done = status is not None and status.get_text().strip() == "complete"
-        return f"- [{'x' if done else ' '}] {text.strip()}\n"
-
-    def convert_ac_task_id(self, el, text, parent_tags):
+    # -- the new editor's ADF extensions: their fallback is the storage the old renderer shows ------
+    def convert_ac_adf_extension(self, el: Any, text: str, parent_tags: set) -> str:
+        fallback = el.find("ac:adf-fallback", recursive=False)
+        if fallback is not None:
+            return self.process_tag(fallback, parent_tags=parent_tags)
+        self.warn("an ADF extension without a fallback was dropped")
         return ""
 
-    convert_ac_task_status = convert_ac_task_id
-    convert_ac_task_uuid = convert_ac_task_id
+    def convert_ac_adf_fallback(self, el: Any, text: str, parent_tags: set) -> str:
+        return text
 
-    def convert_ac_task_body(self, el, text, parent_tags):
-        return " ".join(text.split())
+    def convert_ac_adf_node(self, el: Any, text: str, parent_tags: set) -> str:
+        if el.get("type") == "panel":
+            return f"\n\n{quote_block(text)}\n\n"
+        return text
 
-    def convert_ac_emoticon(self, el, text, parent_tags):
-        return macros.emoticon(el)
+    def convert_ac_adf_content(self, el: Any, text: str, parent_tags: set) -> str:
+        return text
 
-    def convert_time(self, el, text, parent_tags):
-        return el.get("datetime", text)
+    def convert_ac_adf_attribute(self, el: Any, text: str, parent_tags: set) -> str:
+        return ""
+
+    def convert_ac_adf_mark(self, el: Any, text: str, parent_tags: set) -> str:
+        return text
 
 
-def convert_storage(body: str, context: ConversionContext | None = None) -> ConversionResult:
-    converter = StorageConverter(context or ConversionContext())
-    with warnings.catch_warnings():
-        # Storage format is XHTML with undeclared prefixes; the HTML parser is the safe choice here.
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(body or "", "html.parser")
-    markdown = converter.convert_soup(soup).strip() + "\n"
-    converter.result.markdown = markdown
-    return converter.result
+def convert_storage(body: str | bytes, context: ConversionContext | None = None) -> ConversionResult:
+    """Markdown and a report for one storage body. Bad markup gives a best-effort article with warnings."""
+    context = context or ConversionContext()
+    soup, problems = parse_storage(body)
+    source = visible_words(soup)
+    converter = StorageConverter(context)
+    try:
+        markdown = converter.convert_soup(soup)
+    except RecursionError:
+        converter.warn("the page nests too deeply to convert its structure; its text was kept")
+        markdown = soup.get_text("\n")
+    result = converter.result
+    result.markdown = _tidy(markdown)
+    result.warnings[:0] = problems
+    result.fidelity = fidelity(source, result.markdown, result.excluded_words)
+    return result
+
+
+def _tidy(markdown: str) -> str:
+    """Trim trailing spaces and repeated blank lines, except inside fenced code, which stays byte for byte."""
+    out: list[str] = []
+    fence = ""
+    for line in markdown.strip("\n").split("\n"):
+        stripped = line.lstrip()
+        if fence:
+            out.append(line)
+            if stripped.startswith(fence) and not stripped[len(fence):].strip(fence[0]).strip():
+                fence = ""
+            continue
+        if stripped.startswith(("```", "~~~")):
+            marker = stripped[0]
+            fence = marker * (len(stripped) - len(stripped.lstrip(marker)))
+            out.append(line.rstrip())
+            continue
+        line = line.rstrip()
+        if not line and out and not out[-1]:
+            continue  # at most one blank line in a row
+        out.append(line)
+    return "\n".join(out).strip() + "\n"

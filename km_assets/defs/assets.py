@@ -61,7 +61,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         description="Markdown articles with front matter, converted from the storage format.",
     )
     def articles(context: dg.AssetExecutionContext, raw_content: pl.DataFrame) -> pl.DataFrame:
-        df = build_articles(raw_content, connection.url)
+        df = build_articles(raw_content, connection.url, connection.transform)
         preview = df["markdown"][0][:1500] if df.height else "(no articles)"
         context.add_output_metadata({
             "unhandled_macros": int(df["unhandled_macros"].list.len().sum() or 0),

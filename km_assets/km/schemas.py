@@ -44,6 +44,7 @@ ARTICLES = pl.Schema({
     "macros": pl.List(pl.String),
     "unhandled_macros": pl.List(pl.String),
     "warnings": pl.List(pl.String),
+    "fidelity": pl.Float64,
 })
 
 

@@ -1,0 +1,65 @@
+"""Visible-text fidelity: the share of the words a reader sees in Confluence that survive into Markdown.
+
+Words are compared as multisets, so a word dropped twice counts twice. Text the user chose to drop (a
+macro policy of `drop`) is excluded from the source. Words are split on underscores as well, since
+Markdown escaping (`snake\\_case`) would otherwise break them apart on one side only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
+
+__all__ = ["fidelity", "visible_words", "words"]
+
+_WORD = re.compile(r"[^\W_]+")
+# Elements whose text Confluence does not show as such.
+_HIDDEN = {"ac:parameter", "ac:task-id", "ac:task-status", "ac:task-uuid", "ac:adf-attribute",
+           "ac:placeholder", "style", "script"}
+_VISIBLE_PARAMETERS = {"title"}
+
+
+def words(text: str) -> Counter:
+    return Counter(w.lower() for w in _WORD.findall(text))
+
+
+def _hidden(node: NavigableString) -> bool:
+    for parent in node.parents:
+        name = getattr(parent, "name", None)
+        if name == "ac:parameter":
+            return parent.get("ac:name") not in _VISIBLE_PARAMETERS
+        if name in _HIDDEN:
+            return True
+    return False
+
+
+def visible_words(soup: BeautifulSoup | Tag) -> Counter:
+    counts: Counter = Counter()
+    for node in soup.find_all(string=True):
+        if not isinstance(node, NavigableString) or type(node).__name__ in ("Comment", "Doctype", "Declaration"):
+            continue
+        if not _hidden(node):
+            counts.update(words(str(node)))
+    for link in soup.find_all("ac:link"):
+        if not link.get_text(strip=True):  # a link without a body shows its target's name
+            for tag, attr in (("ri:page", "ri:content-title"), ("ri:blog-post", "ri:content-title"),
+                              ("ri:attachment", "ri:filename")):
+                target = link.find(tag)
+                if target is not None and target.get(attr):
+                    counts.update(words(target[attr]))
+                    break
+    return counts
+
+
+def fidelity(source: Counter, markdown: str, excluded: Counter | None = None) -> float:
+    """1.0 when every visible source word is in the output; 1.0 for an empty source."""
+    expected = source - (excluded or Counter())
+    total = sum(expected.values())
+    if total == 0:
+        return 1.0
+    found = words(markdown)
+    kept = sum(min(n, found[w]) for w, n in expected.items())
+    return kept / total

@@ -1,0 +1,3 @@
+"""diagrams macros (to be filled)."""
+
+from __future__ import annotations

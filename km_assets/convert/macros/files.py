@@ -1,0 +1,3 @@
+"""files macros (to be filled)."""
+
+from __future__ import annotations

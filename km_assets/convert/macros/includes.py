@@ -1,0 +1,3 @@
+"""includes macros (to be filled)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""people macros (to be filled)."""
+
+from __future__ import annotations

@@ -1,0 +1,69 @@
+"""Parsing storage bodies safely.
+
+Storage format has no root element, undeclared `ac:`/`ri:`/`at:` prefixes, HTML named entities, CDATA
+and sometimes an XML declaration. Python's HTML parser (through BeautifulSoup) takes all of it, and it
+never reads a DTD, so entity declarations are inert (no XXE, no billion laughs) and nothing is fetched.
+What it cannot make sense of degrades to text, with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+from bs4 import BeautifulSoup, Doctype, XMLParsedAsHTMLWarning
+from bs4.element import Tag
+
+__all__ = ["MAX_DEPTH", "parse_storage"]
+
+# Deeper markup is flattened: no real page nests this far, and markdownify recurses per level.
+MAX_DEPTH = 120
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+def _decode(body: str | bytes, problems: list[str]) -> str:
+    if isinstance(body, str):
+        return body
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        problems.append(f"invalid UTF-8 at byte {err.start}: undecodable bytes were replaced")
+        return body.decode("utf-8", errors="replace")
+
+
+def _flatten_deep(soup: BeautifulSoup, problems: list[str]) -> None:
+    """Unwrap elements nested deeper than MAX_DEPTH, keeping their text in reading order."""
+    flattened = 0
+    stack: list[tuple[Tag, int]] = [(soup, 0)]
+    while stack:
+        node, depth = stack.pop()
+        for child in list(node.children):
+            if not isinstance(child, Tag):
+                continue
+            if depth + 1 > MAX_DEPTH:
+                # Replace the whole subtree by its text: markup this deep is not a document's structure.
+                child.replace_with(child.get_text(" "))
+                flattened += 1
+            else:
+                stack.append((child, depth + 1))
+    if flattened:
+        problems.append(f"markup nested deeper than {MAX_DEPTH} levels was flattened to text")
+
+
+def parse_storage(body: str | bytes) -> tuple[BeautifulSoup, list[str]]:
+    """(soup, warnings). Never raises for bad markup; an empty body gives an empty soup."""
+    problems: list[str] = []
+    text = _decode(body or "", problems)
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if "\x00" in text:
+        problems.append("NUL characters were removed")
+        text = text.replace("\x00", "")
+    with warnings.catch_warnings():
+        # Storage format is XHTML with undeclared prefixes; the HTML parser is the safe choice here.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(text, "html.parser")
+    for doctype in soup.find_all(string=lambda s: isinstance(s, Doctype)):
+        problems.append("a DOCTYPE (and any entity declarations in it) was ignored")
+        doctype.extract()
+    _flatten_deep(soup, problems)
+    return soup, problems
