@@ -33,3 +33,54 @@ def demo_sandbox():
 def fresh_sandbox(confluence_sandbox):
     """A sandbox this test may change (the `confluence_sandbox` fixture the package ships)."""
     return confluence_sandbox
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_sandbox_secret_is_written(tmp_path_factory):
+    """After the whole session, no file any test wrote contains a secret any sandbox handed out.
+
+    Every sandbox draws its API token, PAT and scoped token from `secrets.token_urlsafe`; this records
+    them (wrapping the sandbox module's reference only), then searches every file under the session's
+    temporary root, Parquet decoded.
+    """
+    import secrets as real_secrets
+
+    import km_assets.sandbox.http as sandbox_http
+
+    issued: list[str] = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(real_secrets, name)
+
+        @staticmethod
+        def token_urlsafe(nbytes=None):
+            token = real_secrets.token_urlsafe(nbytes)
+            issued.append(token)
+            return token
+
+    original = sandbox_http.secrets
+    sandbox_http.secrets = Recording()
+    yield
+    sandbox_http.secrets = original
+    _assert_no_secret_in_files(tmp_path_factory.getbasetemp(), issued)
+
+
+def _assert_no_secret_in_files(root: Path, tokens: list[str]) -> None:
+    import polars as pl
+
+    needles = [t for t in tokens if len(t) >= 16]
+    leaks = []
+    for path in root.rglob("*"):
+        if not path.is_file() or path.stat().st_size > 200_000_000:
+            continue
+        if path.suffix == ".parquet":
+            try:
+                frame = pl.read_parquet(path)
+            except pl.exceptions.PolarsError:
+                continue  # a deliberately corrupt file written by a test; not a leak of ours
+            text = " ".join(str(v) for c in frame.columns for v in frame[c].to_list())
+        else:
+            text = path.read_bytes().decode("utf-8", errors="ignore")
+        leaks += [f"{path}" for t in needles if t in text]
+    assert not leaks, f"sandbox secrets were written to: {sorted(set(leaks))[:10]}"
