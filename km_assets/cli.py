@@ -107,6 +107,28 @@ def _test_connection(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _convert(args: argparse.Namespace) -> int:
+    import json
+
+    from .convert import ConversionContext, convert_storage
+
+    path = Path(args.page)
+    if not path.is_file():
+        print(f"km convert: {path}: no such file", file=sys.stderr)
+        return 2
+    context = ConversionContext(site_url=args.site_url, space_key=args.space, tables=args.tables)
+    result = convert_storage(path.read_bytes(), context)
+    if not args.json:
+        sys.stdout.write(result.markdown)
+        return 0
+    report = {"markdown": result.markdown, "fidelity": round(result.fidelity, 4),
+              "macros": dict(result.macros), "macro_handling": result.macro_handling,
+              "unhandled_macros": dict(result.unhandled_macros), "links": result.links,
+              "attachments": result.attachments, "warnings": result.warnings}
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from .defs.run import dagster_instance
 
@@ -146,6 +168,15 @@ def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: without --config here the top-level `km --config` value stays in force.
     test.add_argument("--config", default=argparse.SUPPRESS, help="km.yaml to read (as km --config)")
     test.set_defaults(handler=_test_connection)
+
+    convert = commands.add_parser("convert", help="print the Markdown of one storage-format body (a .xhtml file)")
+    convert.add_argument("page", help="a file holding a page's storage format (body.storage.value)")
+    convert.add_argument("--json", action="store_true", help="print the article with its report as JSON")
+    convert.add_argument("--tables", choices=["auto", "html", "repeat"], default="auto")
+    convert.add_argument("--site-url", default="https://confluence.example.com/wiki",
+                         help="where links to pages and attachments outside the sync point")
+    convert.add_argument("--space", default="", help="the page's space key, for relative page links")
+    convert.set_defaults(handler=_convert)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
     ui.add_argument("--port", type=int, default=3000)

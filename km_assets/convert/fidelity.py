@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, Tag
+from bs4.element import Tag
 
 __all__ = ["fidelity", "visible_words", "words"]
 
@@ -26,23 +26,19 @@ def words(text: str) -> Counter:
     return Counter(w.lower() for w in _WORD.findall(text))
 
 
-def _hidden(node: NavigableString) -> bool:
-    for parent in node.parents:
-        name = getattr(parent, "name", None)
-        if name == "ac:parameter":
-            return parent.get("ac:name") not in _VISIBLE_PARAMETERS
-        if name in _HIDDEN:
-            return True
-    return False
-
-
 def visible_words(soup: BeautifulSoup | Tag) -> Counter:
+    # Collect the hidden strings once (one pass per hidden element) rather than walking every string's
+    # parents: on a 10 MB page that is the difference between seconds and a fraction of one.
+    hidden: set[int] = set()
+    for element in soup.find_all(list(_HIDDEN)):
+        if element.name == "ac:parameter" and element.get("ac:name") in _VISIBLE_PARAMETERS:
+            continue
+        hidden.update(id(text) for text in element.find_all(string=True))
     counts: Counter = Counter()
     for node in soup.find_all(string=True):
-        if not isinstance(node, NavigableString) or type(node).__name__ in ("Comment", "Doctype", "Declaration"):
+        if id(node) in hidden or type(node).__name__ in ("Comment", "Doctype", "Declaration"):
             continue
-        if not _hidden(node):
-            counts.update(words(str(node)))
+        counts.update(words(str(node)))
     for link in soup.find_all("ac:link"):
         if not link.get_text(strip=True):  # a link without a body shows its target's name
             for tag, attr in (("ri:page", "ri:content-title"), ("ri:blog-post", "ri:content-title"),
