@@ -86,3 +86,19 @@ def test_client_side_matcher_agrees_with_cql(sandbox):
     via_cql = {r["content_id"] for r in listed(sandbox, "OPS", labels={"exclude": ["runbook"]},
                                               modified_after="2025-12-01")}
     assert {r["content_id"] for r in rows if matches(r, flt)} == via_cql
+
+
+def test_snapshot_lists_live_items_without_bodies(sandbox):
+    from km_assets.confluence.listing import list_space_snapshot
+
+    conn = ConnectionSettings.model_validate({
+        "name": "t", "url": sandbox.url, "deployment": "cloud",
+        "auth": {"username": sandbox.login, "api_token_env": "X"}})
+    before = sandbox.counters.total()
+    with client_for(conn, sandbox.options.api_token, deployment=Deployment("cloud", sandbox.url)) as c:
+        rows = list(list_space_snapshot(c, conn, "ENG"))
+    site = sandbox.site
+    assert {r["content_id"]: (r["version"], r["title"], r["parent_id"], r["labels"]) for r in rows} == {
+        c.id: (c.version.number, c.title, c.parent, c.labels) for c in site.content.values()
+        if c.space == "ENG" and c.status == "current"}
+    assert sandbox.counters.total() - before == 1  # one page of 250 holds the whole space
