@@ -7,8 +7,9 @@ KM), the people it has resolved, the attachments it downloaded, and a policy per
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import quote
 
@@ -46,11 +47,21 @@ class ConversionContext:
     default_policy: MacroPolicy = "convert"
     tables: TableMode = "auto"
     include_depth: int = 0  # how deep inside include/excerpt-include we are (guards against cycles)
+    # The attachments the sync knows per page (page id -> file names), for the attachments and gallery
+    # macros. A page missing here is "unknown", not "has none".
+    attachments_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Where the article being written lives in the KM (e.g. "ENG/42.md"). Links to other articles and to
+    # downloaded attachments are made relative to it, so they work wherever the KM is unpacked. Defaults
+    # to this page's PageRef.path; kept unchanged in nested contexts (included content lands here).
+    article_path: str | None = None
+    include_chain: tuple[str, ...] = ()  # ids of the pages whose include macros led here, outermost first
 
     def __post_init__(self) -> None:
         self._by_title: dict[tuple[str, str], PageRef] = {}
         for page in self.pages.values():
             self._by_title.setdefault((page.space, page.title), page)
+        if self.article_path is None and self.page_id in self.pages:
+            self.article_path = self.pages[self.page_id].path
 
     def policy(self, macro: str) -> MacroPolicy:
         return self.macro_policies.get(macro, self.default_policy)
@@ -60,7 +71,8 @@ class ConversionContext:
 
     def page_url(self, title: str, space_key: str | None = None) -> str:
         space = space_key or self.space_key
-        return f"{self.site_url}/display/{quote(space)}/{quote(title.replace(' ', '+'), safe='+')}"
+        # '+' stands for a space in these URLs, so a literal '+' in a title must be escaped.
+        return f"{self.site_url}/display/{quote(space)}/{quote(title, safe='/ ').replace(' ', '+')}"
 
     def page_link(self, title: str, space_key: str | None = None) -> tuple[str, str]:
         """(target, kind): the article's path when the page is in the sync, else its Confluence URL."""
@@ -82,9 +94,38 @@ class ConversionContext:
         return self.users.get(ident)
 
     def nested(self, page: PageRef) -> ConversionContext:
-        """The context for converting another page's content inline (include, excerpt-include)."""
-        return ConversionContext(site_url=self.site_url, space_key=page.space, page_id=page.id,
-                                 page_title=page.title, pages=self.pages, users=self.users,
-                                 attachment_paths=self.attachment_paths, macro_policies=self.macro_policies,
-                                 default_policy=self.default_policy, tables=self.tables,
-                                 include_depth=self.include_depth + 1)
+        """The context for converting another page's content inline (include, excerpt-include).
+
+        `replace` carries every other field (users, attachments, article_path, ...) so a field added
+        later is not silently lost inside included content.
+        """
+        # article_path stays the host's ("" when unknown, so it is not re-derived from the included page).
+        return replace(self, space_key=page.space, page_id=page.id, page_title=page.title,
+                       include_depth=self.include_depth + 1, article_path=self.article_path or "",
+                       include_chain=(*self.include_chain, self.page_id))
+
+    def find_blog_post(self, title: str, space: str | None = None,
+                       posting_day: str | None = None) -> PageRef | None:
+        """A blog post by title (and posting day, which tells apart posts that share a title)."""
+        space = space or self.space_key
+        found = [p for p in self.pages.values() if p.space == space and p.title == title]
+        dated = [p for p in found if posting_day and p.posting_day == posting_day]
+        return (dated or found or [None])[0]
+
+    def blog_url(self, title: str, posting_day: str, space_key: str | None = None) -> str:
+        """Confluence's address of a blog post: /display/SPACE/yyyy/mm/dd/Title."""
+        space = space_key or self.space_key
+        day = f"{posting_day.strip('/')}/" if posting_day else ""
+        return f"{self.site_url}/display/{quote(space)}/{day}{quote(title, safe='/ ').replace(' ', '+')}"
+
+    def content_url(self, content_id: str) -> str:
+        return f"{self.site_url}/pages/viewpage.action?pageId={quote(content_id)}"
+
+    def relative(self, path: str) -> str:
+        """A KM path (relative to the KM root) as seen from the article being written."""
+        if not self.article_path or "://" in path or path.startswith(("/", "#")):
+            return path
+        return posixpath.relpath(path, posixpath.dirname(self.article_path) or ".")
+
+    def parent_of(self, page_id: str) -> PageRef | None:
+        return next((p for p in self.pages.values() if page_id in p.children), None)

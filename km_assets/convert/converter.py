@@ -8,6 +8,7 @@ collects what it saw (macros, links, attachments, warnings) while converting.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,9 @@ from .blocks import BlocksMixin
 from .context import ConversionContext
 from .fidelity import fidelity, visible_words
 from .links import LinksMixin
+from .macros.panels import adf_panel
 from .parse import parse_storage
-from .registry import REGISTRY, placeholder, quote_block
+from .registry import REGISTRY, placeholder
 from .tables import TablesMixin
 
 __all__ = ["ConversionResult", "StorageConverter", "convert_storage"]
@@ -46,6 +48,7 @@ class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
         escape_underscores = False
         escape_asterisks = False
         bs4_options = "html.parser"
+        newline_style = "backslash"  # a <br> survives the tidy-up, which trims trailing spaces
 
     def __init__(self, context: ConversionContext, **options: object) -> None:
         super().__init__(**options)
@@ -90,6 +93,8 @@ class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
 
     # -- the new editor's ADF extensions: their fallback is the storage the old renderer shows ------
     def convert_ac_adf_extension(self, el: Any, text: str, parent_tags: set) -> str:
+        if _panel_node(el) is not None:
+            return text  # a panel converts from its own content (adf_panel); its fallback is suppressed
         fallback = el.find("ac:adf-fallback", recursive=False)
         if fallback is not None:
             return self.process_tag(fallback, parent_tags=parent_tags)
@@ -97,11 +102,11 @@ class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
         return ""
 
     def convert_ac_adf_fallback(self, el: Any, text: str, parent_tags: set) -> str:
-        return text
+        return "" if _panel_node(el.parent) is not None else text
 
     def convert_ac_adf_node(self, el: Any, text: str, parent_tags: set) -> str:
         if el.get("type") == "panel":
-            return f"\n\n{quote_block(text)}\n\n"
+            return adf_panel(self, el, text, parent_tags)
         return text
 
     def convert_ac_adf_content(self, el: Any, text: str, parent_tags: set) -> str:
@@ -112,6 +117,12 @@ class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
 
     def convert_ac_adf_mark(self, el: Any, text: str, parent_tags: set) -> str:
         return text
+
+
+def _panel_node(extension: Any) -> Any:
+    if extension is None or extension.name != "ac:adf-extension":
+        return None
+    return extension.find("ac:adf-node", attrs={"type": "panel"}, recursive=False)
 
 
 def convert_storage(body: str | bytes, context: ConversionContext | None = None) -> ConversionResult:
@@ -132,17 +143,24 @@ def convert_storage(body: str | bytes, context: ConversionContext | None = None)
     return result
 
 
+# What may stand before a fence: quote markers, indentation and (opening only) a list item's marker. Fences
+# inside quotes (info, panel) must be seen too, or their code lines would lose trailing spaces.
+_BEFORE_OPENING = re.compile(r"(?:[ \t]*>[ ]?|[ \t]*(?:[-+*]|\d{1,9}[.)])[ ]+)*[ \t]*")
+_BEFORE_CLOSING = re.compile(r"(?:[ \t]*>[ ]?)*[ \t]*")
+
+
 def _tidy(markdown: str) -> str:
     """Trim trailing spaces and repeated blank lines, except inside fenced code, which stays byte for byte."""
     out: list[str] = []
     fence = ""
     for line in markdown.strip("\n").split("\n"):
-        stripped = line.lstrip()
         if fence:
+            stripped = line[_BEFORE_CLOSING.match(line).end():]
             out.append(line)
             if stripped.startswith(fence) and not stripped[len(fence):].strip(fence[0]).strip():
                 fence = ""
             continue
+        stripped = line[_BEFORE_OPENING.match(line).end():]
         if stripped.startswith(("```", "~~~")):
             marker = stripped[0]
             fence = marker * (len(stripped) - len(stripped.lstrip(marker)))

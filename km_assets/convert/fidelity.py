@@ -34,6 +34,11 @@ def visible_words(soup: BeautifulSoup | Tag) -> Counter:
         if element.name == "ac:parameter" and element.get("ac:name") in _VISIBLE_PARAMETERS:
             continue
         hidden.update(id(text) for text in element.find_all(string=True))
+    for extension in soup.find_all("ac:adf-extension"):
+        # The new editor stores content twice: as ADF nodes and as the fallback the converter renders.
+        if extension.find("ac:adf-fallback", recursive=False) is not None:
+            for node in extension.find_all("ac:adf-node", recursive=False):
+                hidden.update(id(text) for text in node.find_all(string=True))
     counts: Counter = Counter()
     for node in soup.find_all(string=True):
         if id(node) in hidden or type(node).__name__ in ("Comment", "Doctype", "Declaration"):

@@ -61,7 +61,9 @@ def parse_storage(body: str | bytes) -> tuple[BeautifulSoup, list[str]]:
     with warnings.catch_warnings():
         # Storage format is XHTML with undeclared prefixes; the HTML parser is the safe choice here.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(text, "html.parser")
+        # Whitespace-only text in code bodies (an empty line, a lone CDATA of spaces) is content.
+        soup = BeautifulSoup(text, "html.parser",
+                             preserve_whitespace_tags={"pre", "textarea", "ac:plain-text-body"})
     for doctype in soup.find_all(string=lambda s: isinstance(s, Doctype)):
         problems.append("a DOCTYPE (and any entity declarations in it) was ignored")
         doctype.extract()
