@@ -12,6 +12,10 @@ from .schemas import ARTICLES, frame
 __all__ = ["article_path", "build_articles", "front_matter", "page_index"]
 
 
+# Mentions are recorded as links for the report, but they point at people, not documents.
+_NOT_LINKS = {"mention", "unresolved-mention"}
+
+
 def article_path(space_key: str, content_id: str) -> str:
     """Where an article lives in the KM export; links between articles in the sync use it."""
     return f"{space_key}/{content_id}.md"
@@ -74,7 +78,9 @@ def build_articles(raw: pl.DataFrame, site_url: str, transform: TransformSetting
             "space_key": row["space_key"],
             "title": row["title"],
             "markdown": front_matter(row) + result.markdown,
-            "links": [link["target"] for link in result.links],
+            "links": [link["target"] for link in result.links if link["kind"] not in _NOT_LINKS],
+            "unresolved_links": [link["target"] for link in result.links if link["kind"] == "unresolved"],
+            "macro_handling": [f"{name}:{how}" for name, how in sorted(result.macro_handling.items())],
             "attachments": sorted(set(result.attachments)),
             "macros": sorted(result.macros),
             "unhandled_macros": sorted(result.unhandled_macros),

@@ -40,9 +40,11 @@ ARTICLES = pl.Schema({
     "title": pl.String,
     "markdown": pl.String,
     "links": pl.List(pl.String),
+    "unresolved_links": pl.List(pl.String),
     "attachments": pl.List(pl.String),
     "macros": pl.List(pl.String),
     "unhandled_macros": pl.List(pl.String),
+    "macro_handling": pl.List(pl.String),
     "warnings": pl.List(pl.String),
     "fidelity": pl.Float64,
 })
