@@ -33,15 +33,15 @@ def _demo(args: argparse.Namespace) -> int:
         with client_for(connection, connection.secret()) as client:
             spaces = list_spaces(client, connection)
         print(f"Spaces: {', '.join(spaces)}")
-        runs = sync_spaces(config, connection, spaces, instance, log_level="WARNING")
-    failed = [r.space for r in runs if not r.success]
+        summary = sync_spaces(config, connection, spaces, instance, log_level="WARNING")
+    runs, failed = summary.runs, summary.failed
     root = Path(config.storage.root)
     print(f"\nDagster runs: {len(runs)} ({len(failed)} failed), instance at {os.environ['DAGSTER_HOME']}")
     print(f"Parquet under {root.resolve()}:")
-    for asset in ("raw_content", "articles"):
+    for asset in ("raw_history", "articles_current"):
         pattern = root / connection.asset_prefix / asset / "**" / "*.parquet"
         rows = pl.scan_parquet(str(pattern), hive_partitioning=True).select(pl.len()).collect().item()
-        print(f"  {asset:<12} {rows:>5} rows  pl.scan_parquet('{pattern}', hive_partitioning=True)")
+        print(f"  {asset:<16} {rows:>5} rows  pl.scan_parquet('{pattern}', hive_partitioning=True)")
     print("\nOpen the Dagster UI on the same data:  make ui   (then http://127.0.0.1:3000)")
     return 1 if failed else 0
 

@@ -23,6 +23,7 @@ __all__ = [
     "ConnectionSettings",
     "KmConfig",
     "RateLimitSettings",
+    "SyncSettings",
     "TransformSettings",
     "load_config",
 ]
@@ -87,6 +88,17 @@ class TransformSettings(_Strict):
     tables: Literal["auto", "html", "repeat"] = "auto"
 
 
+class SyncSettings(_Strict):
+    """Incremental sync. Windows start at `start` (set it to when the connection was first synced);
+    everything modified before it is the history, fetched by one listing per space."""
+
+    start: date = date(2026, 1, 1)
+    lag_minutes: int = Field(default=15, ge=0)  # wait this long after a window ends (search index lag)
+    overlap_minutes: int = Field(default=10, ge=0)  # each window's query starts this much earlier
+    time_zone: str = "UTC"  # the site's time zone: CQL dates are read in it
+    reconcile: Literal["hourly", "daily", "weekly"] = "daily"
+
+
 class ConnectionSettings(_Strict):
     name: str
     url: str
@@ -104,7 +116,8 @@ class ConnectionSettings(_Strict):
     modified_after: date | None = None
     modified_before: date | None = None
     include_comments: bool = False
-    schedule: str = "daily"
+    schedule: Literal["hourly", "daily", "weekly"] = "daily"
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     page_size: int = Field(default=100, ge=1, le=250)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)

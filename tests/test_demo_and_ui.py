@@ -40,11 +40,11 @@ def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
                                 env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"attempt {attempt}:\n{result.stdout}\n{result.stderr}"
         assert "make ui" in result.stdout
-        for asset in ("raw_content", "articles"):
+        for asset in ("raw_history", "articles_current"):
             df = pl.read_parquet(tmp_path / "data" / "demo" / asset / "**" / "*.parquet", hive_partitioning=True)
             assert df.height == expected, asset
             assert df["content_id"].n_unique() == expected
-            assert f"{asset:<12} {expected:>5} rows" in result.stdout
+            assert f"{asset:<16} {expected:>5} rows" in result.stdout
         assert SECRET not in result.stdout + result.stderr
     logs = list((tmp_path / "data" / "demo" / "integration_log").rglob("*.parquet"))
     assert len(logs) == 2 * len(site.spaces), "one integration log per space and run"
@@ -103,7 +103,7 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
             time.sleep(0.5)
         assert nodes is not None, "the Dagster UI did not answer within 90 s"
         paths = {"/".join(n["assetKey"]["path"]) for n in nodes}
-        assert {"demo/raw_content", "demo/articles"} <= paths
+        assert {"demo/raw_history", "demo/raw_content", "demo/articles_current"} <= paths
         assert all(n["isPartitioned"] for n in nodes)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""raw_content and articles materialized by Dagster against the sandbox, into a temporary folder."""
+"""raw_history, articles and articles_current materialized by Dagster against the sandbox, into a temporary folder."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def test_repository_definitions_load_and_validate():
 
     assert isinstance(defs, dg.Definitions)
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"demo/raw_content", "demo/articles"} <= keys
+    assert {"demo/raw_history", "demo/raw_content", "demo/snapshot", "demo/articles", "demo/tombstones",
+            "demo/articles_current"} <= keys
     result = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
                              "-w", "workspace.yaml"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -52,10 +53,10 @@ def test_materialize_against_the_sandbox_writes_hive_parquet(tmp_path, monkeypat
     site = demo_sandbox.site
     spaces = sorted(site.spaces)
 
-    runs = sync_spaces(config, connection, spaces, instance)
-    assert [r.success for r in runs] == [True] * len(spaces)
+    summary = sync_spaces(config, connection, spaces, instance)
+    assert [r[3] for r in summary.runs] == [True] * len(spaces)
 
-    raw = pl.read_parquet(tmp_path / "data/demo/raw_content/**/*.parquet", hive_partitioning=True)
+    raw = pl.read_parquet(tmp_path / "data/demo/raw_history/**/*.parquet", hive_partitioning=True)
     articles = pl.read_parquet(tmp_path / "data/demo/articles/**/*.parquet", hive_partitioning=True)
     expected = {c.id: c for c in site.content.values() if c.status == "current"}
     assert sorted(raw["content_id"]) == sorted(expected)

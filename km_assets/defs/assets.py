@@ -1,72 +1,162 @@
-"""The asset graph of one connection: thin functions over confluence/, convert/ and km/."""
+"""The asset graph of one connection: thin functions over confluence/, convert/ and km/.
+
+- raw_history [space]: everything modified before `sync.start`, in one listing per space: the first
+  sync costs one paginated listing whatever the history's length.
+- raw_content [space x window]: the versions modified inside one settled window (hourly, daily, weekly).
+- snapshot [space]: the reconciliation: every live item's id, version, title, space, parent, labels.
+- articles [space]: Markdown of the newest synced version of every item seen in the space.
+- tombstones / articles_current [space]: what the reconciliation no longer lists; the live articles with
+  the reconciliation's metadata (moves and relabels make no new version).
+"""
 
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
 
 from ..config import ConnectionSettings
 from ..confluence import list_space_content
+from ..confluence.listing import list_space_snapshot
 from ..km.articles import build_articles
+from ..km.current import SNAPSHOT, current_articles, latest_versions, tombstones
 from ..km.integration_log import write_integration_log
 from ..km.schemas import ARTICLES, RAW_CONTENT, frame
+from ..km.windows import Window, cql_bounds, rows_in_window
+from .partitions import space_partitions, window_partitions, windowed_partitions
 from .resources import ConfluenceResource
+from .schedules import last_settled_window
+from .storage import read_ids, read_space
 
-__all__ = ["connection_assets", "space_partitions"]
-
-
-def space_partitions(connection: ConnectionSettings) -> dg.DynamicPartitionsDefinition:
-    return dg.DynamicPartitionsDefinition(name=f"{connection.asset_prefix}__spaces")
+__all__ = ["NOW_TAG", "connection_assets"]
 
 
 def _column_schema(schema: pl.Schema) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
 
 
+def _local(moment: str) -> datetime:
+    return datetime.strptime(moment, "%Y-%m-%d %H:%M")
+
+
+NOW_TAG = "km/now"
+
+
+def run_now(context: dg.AssetExecutionContext) -> datetime:
+    """The run's idea of now: real time, or the `km/now` tag (tests and replays fix it)."""
+    tagged = context.run.tags.get(NOW_TAG)
+    return datetime.fromisoformat(tagged) if tagged else datetime.now(UTC)
+
+
 def connection_assets(connection: ConnectionSettings, storage_root: str) -> list[dg.AssetsDefinition]:
     prefix = connection.asset_prefix
-    partitions = space_partitions(connection)
+    spaces = space_partitions(connection)
+    windowed = windowed_partitions(connection)
     resource_key = f"confluence_{prefix}"
+    common = {"key_prefix": [prefix], "group_name": prefix, "io_manager_key": "parquet_io_manager"}
+    by_space = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="space")
+    zone = connection.sync.time_zone
 
-    @dg.asset(
-        name="raw_content", key_prefix=[prefix], group_name=prefix, partitions_def=partitions,
-        required_resource_keys={resource_key}, io_manager_key="parquet_io_manager",
-        metadata={"dagster/column_schema": _column_schema(RAW_CONTENT)},
-        description="Pages and blog posts as Confluence returned them: one row per content version.",
-    )
-    def raw_content(context: dg.AssetExecutionContext) -> pl.DataFrame:
+    def listing(context, space: str, **window) -> pl.DataFrame:
         resource: ConfluenceResource = getattr(context.resources, resource_key)
-        space = context.partition_key
         with resource.client(connection) as client:
             try:
-                rows = list(list_space_content(client, connection, space))
+                rows = list(list_space_content(client, connection, space, **window))
             finally:
                 # Written even when the listing fails: that is when the log is needed most.
                 log = write_integration_log(storage_root, prefix, space, context.run.run_id, client.events.rows())
             events = client.events
         df = frame(rows, RAW_CONTENT)
-        context.add_output_metadata({"requests": client.requests_made,
+        context.add_output_metadata({"rows": df.height, "requests": client.requests_made,
                                      "rate_limited": events.count("rate_limited"),
                                      "retries": events.count("retry"),
-                                     "integration_log": dg.MetadataValue.path(str(log)),
-                                     "pages": df.filter(pl.col("content_type") == "page").height,
-                                     "blog_posts": df.filter(pl.col("content_type") == "blogpost").height})
+                                     "integration_log": dg.MetadataValue.path(str(log))})
         return df
 
-    @dg.asset(
-        name="articles", key_prefix=[prefix], group_name=prefix, partitions_def=partitions,
-        ins={"raw_content": dg.AssetIn(key=[prefix, "raw_content"])},
-        io_manager_key="parquet_io_manager",
-        metadata={"dagster/column_schema": _column_schema(ARTICLES)},
-        description="Markdown articles with front matter, converted from the storage format.",
-    )
-    def articles(context: dg.AssetExecutionContext, raw_content: pl.DataFrame) -> pl.DataFrame:
-        df = build_articles(raw_content, connection.url, connection.transform)
+    @dg.asset(name="raw_history", partitions_def=spaces, required_resource_keys={resource_key},
+              metadata={"dagster/column_schema": _column_schema(RAW_CONTENT)},
+              description="Everything modified before sync.start, in one listing per space.", **common)
+    def raw_history(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        # Everything up to the end of the newest settled window; later windows take over from there.
+        cutoff = last_settled_window(connection, run_now(context)).end
+        before = _local(cutoff.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
+        df = listing(context, context.partition_key, modified_before=before)
+        df = df.filter(pl.col("modified_at") < cutoff)
+        context.add_output_metadata({"cutoff": cutoff.isoformat(), "rows": df.height})
+        return df
+
+    @dg.asset(name="raw_content", partitions_def=windowed, required_resource_keys={resource_key},
+              metadata={"dagster/column_schema": _column_schema(RAW_CONTENT)},
+              description="Pages and blog posts modified inside one settled window: one row per version.",
+              **common)
+    def raw_content(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        key = context.partition_key.keys_by_dimension
+        window_def = window_partitions(connection)
+        bounds = window_def.time_window_for_partition_key(key["window"])
+        window = Window(bounds.start.astimezone(UTC), bounds.end.astimezone(UTC))
+        after, before = cql_bounds(window, zone, timedelta(minutes=connection.sync.overlap_minutes))
+        listed = listing(context, key["space"], modified_after=_local(after), modified_before=_local(before))
+        return rows_in_window(listed, window)
+
+    @dg.asset(name="snapshot", partitions_def=spaces, required_resource_keys={resource_key},
+              metadata={"dagster/column_schema": _column_schema(SNAPSHOT)},
+              description="Reconciliation: every live item's id, version, title, space, parent and labels.",
+              **common)
+    def snapshot(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        resource: ConfluenceResource = getattr(context.resources, resource_key)
+        with resource.client(connection) as client:
+            rows = list(list_space_snapshot(client, connection, context.partition_key))
+        df = pl.DataFrame(rows, schema=SNAPSHOT) if rows else pl.DataFrame(schema=SNAPSHOT)
+        context.add_output_metadata({"live_items": df.height, "requests": client.requests_made})
+        return df
+
+    versions_deps = [dg.AssetDep(raw_history), dg.AssetDep(raw_content, partition_mapping=by_space)]
+
+    def synced_versions(space: str) -> pl.DataFrame:
+        return read_space(storage_root, prefix, ["raw_history", "raw_content"], space, RAW_CONTENT)
+
+    @dg.asset(name="articles", partitions_def=spaces, deps=[*versions_deps, dg.AssetDep(snapshot)],
+              metadata={"dagster/column_schema": _column_schema(ARTICLES)},
+              description="Markdown of the newest synced version of every item seen in the space.", **common)
+    def articles(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        space = context.partition_key
+        versions = synced_versions(space)
+        live = read_space(storage_root, prefix, ["snapshot"], space, SNAPSHOT)
+        moved_in = live.join(versions.select("content_id").unique(), on="content_id", how="anti")
+        if moved_in.height:
+            versions = pl.concat([versions, read_ids(storage_root, prefix, ["raw_history", "raw_content"],
+                                                     moved_in["content_id"].to_list(), RAW_CONTENT)])
+        latest = latest_versions(versions)
+        df = build_articles(latest.select(RAW_CONTENT.names()), connection.url, connection.transform)
         preview = df["markdown"][0][:1500] if df.height else "(no articles)"
         context.add_output_metadata({
+            "versions_read": versions.height,
             "unhandled_macros": int(df["unhandled_macros"].list.len().sum() or 0),
+            "lowest_fidelity": float(df["fidelity"].min()) if df.height else 1.0,
             "preview": dg.MetadataValue.md(preview),
         })
         return df
 
-    return [raw_content, articles]
+    @dg.asset(name="tombstones", partitions_def=spaces, deps=[*versions_deps, dg.AssetDep(snapshot)],
+              description="Items synced before that the reconciliation no longer lists.", **common)
+    def tombstones_asset(context: dg.AssetExecutionContext, snapshot: pl.DataFrame) -> pl.DataFrame:
+        held = synced_versions(context.partition_key)["content_id"]
+        gone = tombstones(held, snapshot, datetime.now(UTC).replace(microsecond=0))
+        context.add_output_metadata({"deleted": gone.height})
+        return gone
+
+    @dg.asset(name="articles_current", partitions_def=spaces,
+              ins={"articles": dg.AssetIn(key=[prefix, "articles"]), "snapshot": dg.AssetIn(key=[prefix, "snapshot"])},
+              description="The live articles: newest synced Markdown, current space, parent, title and labels.",
+              **common)
+    def articles_current(context: dg.AssetExecutionContext, articles: pl.DataFrame,
+                         snapshot: pl.DataFrame) -> pl.DataFrame:
+        current = current_articles(articles, snapshot)
+        context.add_output_metadata({"articles": current.height,
+                                     "stale": int(current["stale"].sum()) if current.height else 0})
+        return current
+
+    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current]
+

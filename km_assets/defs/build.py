@@ -1,29 +1,54 @@
-"""Definitions from a KmConfig: one asset group per connection, one storage root."""
+"""Definitions from a KmConfig: per connection an asset group, jobs, schedules and a space sensor."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from ..config import KmConfig
+from ..config import ConnectionSettings, KmConfig
 from .assets import connection_assets
 from .io_manager import PolarsParquetIOManager
+from .partitions import space_partitions
 from .resources import confluence_resource
+from .schedules import connection_schedules, space_sensor
 
-__all__ = ["build_definitions", "sync_job_name"]
+__all__ = ["JOBS", "build_definitions", "job_name", "sync_job_name"]
+
+# job suffix -> the assets it materializes (each job's assets share one partitioning)
+JOBS = {
+    "initial": ("raw_history", "snapshot", "articles", "tombstones", "articles_current"),
+    "window": ("raw_content",),
+    "refresh": ("articles", "tombstones", "articles_current"),
+    "reconcile": ("snapshot", "articles", "tombstones", "articles_current"),
+}
+_DESCRIPTIONS = {
+    "initial": "First sync of a space: its history in one listing, then the articles.",
+    "window": "Fetch what changed in one settled window.",
+    "refresh": "Rebuild a space's articles from every synced version.",
+    "reconcile": "List live items without bodies; record deletions, moves and relabels.",
+}
+
+
+def job_name(connection: ConnectionSettings, kind: str) -> str:
+    return f"{connection.asset_prefix}__{kind}"
+
+
+def sync_job_name(asset_prefix: str) -> str:
+    return f"{asset_prefix}__initial"
 
 
 def build_definitions(config: KmConfig) -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = []
-    jobs: list[dg.UnresolvedAssetJobDefinition] = []
+    jobs = []
+    schedules = []
+    sensors = []
     resources: dict[str, object] = {"parquet_io_manager": PolarsParquetIOManager(root=config.storage.root)}
     for connection in config.connections:
+        prefix = connection.asset_prefix
         assets.extend(connection_assets(connection, config.storage.root))
-        resources[f"confluence_{connection.asset_prefix}"] = confluence_resource(connection)
-        jobs.append(dg.define_asset_job(
-            sync_job_name(connection.asset_prefix), selection=dg.AssetSelection.groups(connection.asset_prefix),
-            description=f"Fetch and convert the content of connection {connection.name!r}, one space a run."))
-    return dg.Definitions(assets=assets, resources=resources, jobs=jobs)
-
-
-def sync_job_name(asset_prefix: str) -> str:
-    return f"{asset_prefix}__sync"
+        resources[f"confluence_{prefix}"] = confluence_resource(connection)
+        for kind, names in JOBS.items():
+            jobs.append(dg.define_asset_job(job_name(connection, kind), description=_DESCRIPTIONS[kind],
+                                            selection=dg.AssetSelection.assets(*[[prefix, n] for n in names])))
+        schedules.extend(connection_schedules(connection))
+        sensors.append(space_sensor(connection, space_partitions(connection)))
+    return dg.Definitions(assets=assets, resources=resources, jobs=jobs, schedules=schedules, sensors=sensors)

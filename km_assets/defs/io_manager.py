@@ -22,9 +22,15 @@ class ParquetIOManager(dg.UPathIOManager):
     extension = ".parquet"
 
     def get_path_for_partition(self, context, path: UPath, partition: str) -> UPath:
-        # Hive style (space=ENG) so polars and DuckDB recover the partition column by themselves.
-        dimension = "space"
-        return path / f"{dimension}={partition}" / "data"
+        # Hive style (space=ENG/window=2026-11-25) so polars and DuckDB recover the partition columns.
+        # Dagster hands multi-partition keys as "a/b", dimensions in name order: name them back.
+        definition = context.asset_partitions_def
+        names = ([d.name for d in sorted(definition.partitions_defs, key=lambda d: d.name)]
+                 if isinstance(definition, dg.MultiPartitionsDefinition) else ["space"])
+        values = partition.split("/") if len(names) > 1 else [partition]
+        for name, value in zip(names, values, strict=True):
+            path = path / f"{name}={value}"
+        return path / "data"
 
     def dump_to_path(self, context: dg.OutputContext, obj: pl.DataFrame, path: UPath) -> None:
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")

@@ -1,27 +1,34 @@
-"""Materializing a connection in-process, on a real Dagster instance (the CLI's `demo` and `sync`)."""
+"""Materializing a connection in-process, on a real Dagster instance (`km demo`, `km sync`)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from ..config import ConnectionSettings, KmConfig
-from .assets import space_partitions
-from .build import build_definitions, sync_job_name
+from ..km.windows import STEPS, Window
+from .assets import NOW_TAG
+from .build import build_definitions, job_name
+from .partitions import space_partitions, windowed_partitions
+from .schedules import _window_key, last_settled_window
 
-__all__ = ["SpaceRun", "dagster_instance", "sync_spaces"]
+__all__ = ["SyncSummary", "dagster_instance", "history_cutoff", "sync_connection", "sync_spaces"]
 
 _INSTANCE_SETTINGS = "telemetry:\n  enabled: false\n"
 
 
 @dataclass
-class SpaceRun:
-    space: str
-    run_id: str
-    success: bool
+class SyncSummary:
+    runs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (job, partition, run id, success)
+
+    @property
+    def failed(self) -> list[tuple[str, str, str, bool]]:
+        return [r for r in self.runs if not r[3]]
 
 
 def dagster_instance(home: str | Path | None = None) -> dg.DagsterInstance:
@@ -35,20 +42,78 @@ def dagster_instance(home: str | Path | None = None) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def sync_spaces(config: KmConfig, connection: ConnectionSettings, spaces: list[str],
-                instance: dg.DagsterInstance, *, log_level: str = "INFO") -> list[SpaceRun]:
-    """One run of the connection's sync job per space partition; the partitions are registered first."""
+def history_cutoff(instance: dg.DagsterInstance, connection: ConnectionSettings, space: str) -> datetime | None:
+    """Where the space's synced history ends (from its latest raw_history materialization)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey([connection.asset_prefix, "raw_history"]),
+                              asset_partitions=[space]), limit=1)
+    if not records.records:
+        return None
+    metadata = records.records[0].asset_materialization.metadata
+    cutoff = metadata.get("cutoff")
+    return datetime.fromisoformat(cutoff.value) if cutoff is not None else None
+
+
+def _synced_windows(instance: dg.DagsterInstance, connection: ConnectionSettings, space: str) -> set[str]:
+    key = dg.AssetKey([connection.asset_prefix, "raw_content"])
+    definition = windowed_partitions(connection)
+    windows = set()
+    for done in instance.get_materialized_partitions(key):
+        # The instance hands multi-partition keys back as strings ("ENG|2026-11-26-12:00").
+        parsed = done if isinstance(done, dg.MultiPartitionKey) else definition.get_partition_key_from_str(done)
+        if parsed.keys_by_dimension["space"] == space:
+            windows.add(parsed.keys_by_dimension["window"])
+    return windows
+
+
+def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: list[str],
+                    instance: dg.DagsterInstance, *, full: bool = False, reconcile: bool = True,
+                    now: datetime | None = None, log_level: str = "INFO",
+                    progress: Callable[[str], None] | None = None) -> SyncSummary:
+    """First sync (one listing per space) where there is none, else every settled window since; then
+    a refresh of the articles and, unless told not to, a reconciliation."""
+    now = now or datetime.now(UTC)
     partitions = space_partitions(connection)
     known = set(instance.get_dynamic_partitions(partitions.name))
     new = [s for s in spaces if s not in known]
     if new:
         instance.add_dynamic_partitions(partitions.name, new)
-    job = build_definitions(config).resolve_job_def(sync_job_name(connection.asset_prefix))
-    runs = []
+    defs = build_definitions(config)
+    tags = {NOW_TAG: now.isoformat()}
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    summary = SyncSummary()
+
+    def run(kind: str, partition: str | dg.MultiPartitionKey) -> None:
+        job = defs.resolve_job_def(job_name(connection, kind))
+        if progress:
+            progress(f"{kind} {partition}")
+        result = job.execute_in_process(partition_key=partition, instance=instance, tags=tags,
+                                        run_config=run_config, raise_on_error=True)
+        summary.runs.append((kind, str(partition), result.run_id, result.success))
+
+    last = last_settled_window(connection, now)
     for space in spaces:
-        # The console logger's level only; the instance's event log keeps every event for the UI.
-        run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-        result = job.execute_in_process(partition_key=space, instance=instance, run_config=run_config,
-                                        raise_on_error=True)
-        runs.append(SpaceRun(space, result.run_id, result.success))
-    return runs
+        cutoff = None if full else history_cutoff(instance, connection, space)
+        if cutoff is None:
+            run("initial", space)
+            continue
+        synced = _synced_windows(instance, connection, space)
+        window = Window(cutoff, cutoff + STEPS[connection.schedule])
+        changed = False
+        while window.end <= last.end:
+            key = _window_key(connection, window)
+            if key not in synced:
+                run("window", dg.MultiPartitionKey({"space": space, "window": key}))
+                changed = True
+            window = Window(window.end, window.end + STEPS[connection.schedule])
+        if reconcile:
+            run("reconcile", space)  # also rebuilds the articles, so moved-in items are found
+        elif changed:
+            run("refresh", space)
+    return summary
+
+
+def sync_spaces(config: KmConfig, connection: ConnectionSettings, spaces: list[str],
+                instance: dg.DagsterInstance, *, log_level: str = "INFO", now: datetime | None = None) -> SyncSummary:
+    """The first sync of the given spaces (what `km demo` runs)."""
+    return sync_connection(config, connection, spaces, instance, full=True, log_level=log_level, now=now)

@@ -54,6 +54,6 @@ def current_articles(versions: pl.DataFrame, snapshot: pl.DataFrame) -> pl.DataF
                            *[pl.col(c).alias(f"live_{c}") for c in _OVERLAID])
     joined = latest.join(live, on="content_id", how="inner")
     return joined.with_columns(
-        *[pl.col(f"live_{c}").alias(c) for c in _OVERLAID if c in latest.columns],
+        *[pl.col(f"live_{c}").alias(c) for c in _OVERLAID],
         (pl.col("live_version") > pl.col("version")).alias("stale"),
     ).drop([f"live_{c}" for c in _OVERLAID])

@@ -1,0 +1,87 @@
+"""Schedules and the space sensor of one connection.
+
+The incremental schedule fires once a window has settled (its end plus `sync.lag_minutes`) and asks
+for that window of every known space, then a refresh of the spaces' articles. The reconciliation runs
+on its own cadence. The sensor adds spaces that match the filters and starts their first sync.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from ..config import ConnectionSettings
+from ..confluence import list_spaces
+from ..km.windows import STEPS, window_for
+from .resources import ConfluenceResource
+
+__all__ = ["connection_schedules", "last_settled_window", "space_sensor"]
+
+
+def _cron(cadence: str, lag_minutes: int) -> str:
+    hours, minutes = divmod(lag_minutes, 60)
+    if cadence == "hourly":
+        return f"{minutes} * * * *"
+    if cadence == "weekly":
+        return f"{minutes} {hours % 24} * * 1"
+    return f"{minutes} {hours % 24} * * *"
+
+
+def last_settled_window(connection: ConnectionSettings, now: datetime):
+    """The newest window whose end plus the lag is not after `now`."""
+    lag = timedelta(minutes=connection.sync.lag_minutes)
+    return window_for(now.astimezone(UTC) - lag - STEPS[connection.schedule], connection.schedule)
+
+
+def _window_key(connection: ConnectionSettings, window) -> str:
+    fmt = "%Y-%m-%d-%H:%M" if connection.schedule == "hourly" else "%Y-%m-%d"
+    return window.start.strftime(fmt)
+
+
+def connection_schedules(connection: ConnectionSettings) -> list[dg.ScheduleDefinition]:
+    prefix = connection.asset_prefix
+    spaces_name = f"{prefix}__spaces"
+
+    @dg.schedule(name=f"{prefix}__incremental", job_name=f"{prefix}__window",
+                 cron_schedule=_cron(connection.schedule, connection.sync.lag_minutes),
+                 description=f"{connection.schedule} incremental sync of {connection.name!r}",
+                 default_status=dg.DefaultScheduleStatus.STOPPED)
+    def incremental(context: dg.ScheduleEvaluationContext):
+        window = last_settled_window(connection, context.scheduled_execution_time or datetime.now(UTC))
+        key = _window_key(connection, window)
+        for space in context.instance.get_dynamic_partitions(spaces_name):
+            yield dg.RunRequest(run_key=f"{space}/{key}",
+                                partition_key=dg.MultiPartitionKey({"space": space, "window": key}))
+
+    @dg.schedule(name=f"{prefix}__reconcile", job_name=f"{prefix}__reconcile",
+                 cron_schedule=_cron(connection.sync.reconcile, connection.sync.lag_minutes + 30),
+                 description=f"{connection.sync.reconcile} reconciliation of {connection.name!r}: "
+                             "deletions, moves, relabels",
+                 default_status=dg.DefaultScheduleStatus.STOPPED)
+    def reconcile(context: dg.ScheduleEvaluationContext):
+        for space in context.instance.get_dynamic_partitions(spaces_name):
+            yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
+
+    return [incremental, reconcile]
+
+
+def space_sensor(connection: ConnectionSettings,
+                 partitions: dg.DynamicPartitionsDefinition) -> dg.SensorDefinition:
+    prefix = connection.asset_prefix
+
+    @dg.sensor(name=f"{prefix}__spaces", job_name=f"{prefix}__initial", minimum_interval_seconds=3600,
+               required_resource_keys={f"confluence_{prefix}"},
+               description=f"Adds spaces of {connection.name!r} that match the filters and starts their first sync",
+               default_status=dg.DefaultSensorStatus.STOPPED)
+    def spaces(context: dg.SensorEvaluationContext):
+        resource: ConfluenceResource = getattr(context.resources, f"confluence_{prefix}")
+        with resource.client(connection) as client:
+            found = list_spaces(client, connection)
+        known = set(context.instance.get_dynamic_partitions(partitions.name))
+        new = [s for s in found if s not in known]
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=f"initial/{s}", partition_key=s) for s in new],
+            dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [])
+
+    return spaces
