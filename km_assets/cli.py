@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["main"]
@@ -129,6 +129,52 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(name: str, steps: Iterator[int], step: str) -> None:
+    print(f"[{name}] {next(steps):>3}. {step}", flush=True)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    import functools
+    import itertools
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from .config import ConfigError, load_config
+    from .confluence import client_for, list_spaces
+    from .defs.run import dagster_instance, sync_connection
+
+    config = load_config(args.config)
+    connections = [config.connection(args.connection)] if args.connection else list(config.connections)
+    if not connections:
+        raise ConfigError("km.yaml lists no connections")
+    since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+    instance = dagster_instance()
+    failed = 0
+    for connection in connections:
+        secret = connection.secret()  # reported before any request is made
+        if args.space:
+            spaces = list(args.space)
+        else:
+            with client_for(connection, secret) as client:
+                spaces = list_spaces(client, connection)
+        started = datetime.now(UTC)
+        progress = functools.partial(_progress, connection.name, itertools.count(1))
+
+        summary = sync_connection(config, connection, spaces, instance, full=args.full, since=since,
+                                  log_level="WARNING", progress=progress)
+        failed += len(summary.failed)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        root = Path(config.storage.root) / connection.asset_prefix / "articles_current"
+        current = (pl.read_parquet(str(root / "**" / "*.parquet"), hive_partitioning=True)
+                   if root.exists() else pl.DataFrame({"space": []}))
+        print(f"\n{connection.name}: {len(summary.runs)} runs in {seconds:.1f}s, {len(summary.failed)} failed")
+        print(f"{'space':<10} {'articles':>9}")
+        for space in spaces:
+            print(f"{space:<10} {current.filter(pl.col('space') == space).height:>9}")
+    return 1 if failed else 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from .defs.run import dagster_instance
 
@@ -177,6 +223,14 @@ def _parser() -> argparse.ArgumentParser:
                          help="where links to pages and attachments outside the sync point")
     convert.add_argument("--space", default="", help="the page's space key, for relative page links")
     convert.set_defaults(handler=_convert)
+
+    sync = commands.add_parser("sync", help="sync connections in-process: first sync, settled windows, reconciliation")
+    sync.add_argument("connection", nargs="?", default=None, help="connection to sync (default: every one)")
+    sync.add_argument("--space", action="append", help="only this space (repeatable)")
+    mode = sync.add_mutually_exclusive_group()
+    mode.add_argument("--full", action="store_true", help="list each space's whole history again")
+    mode.add_argument("--since", help="re-fetch every window from this date or time (UTC) on")
+    sync.set_defaults(handler=_sync)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
     ui.add_argument("--port", type=int, default=3000)

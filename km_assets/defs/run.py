@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from ..config import ConnectionSettings, KmConfig
-from ..km.windows import STEPS, Window
+from ..km.windows import STEPS, Window, window_for
 from .assets import NOW_TAG
 from .build import build_definitions, job_name
 from .partitions import space_partitions, windowed_partitions
@@ -68,7 +68,7 @@ def _synced_windows(instance: dg.DagsterInstance, connection: ConnectionSettings
 
 def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: list[str],
                     instance: dg.DagsterInstance, *, full: bool = False, reconcile: bool = True,
-                    now: datetime | None = None, log_level: str = "INFO",
+                    now: datetime | None = None, since: datetime | None = None, log_level: str = "INFO",
                     progress: Callable[[str], None] | None = None) -> SyncSummary:
     """First sync (one listing per space) where there is none, else every settled window since; then
     a refresh of the articles and, unless told not to, a reconciliation."""
@@ -97,8 +97,10 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
         if cutoff is None:
             run("initial", space)
             continue
-        synced = _synced_windows(instance, connection, space)
-        window = Window(cutoff, cutoff + STEPS[connection.schedule])
+        # --since re-fetches every window from that moment on, even those already synced.
+        synced = set() if since is not None else _synced_windows(instance, connection, space)
+        start = window_for(since, connection.schedule).start if since is not None else cutoff
+        window = Window(start, start + STEPS[connection.schedule])
         changed = False
         while window.end <= last.end:
             key = _window_key(connection, window)
