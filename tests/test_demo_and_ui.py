@@ -86,7 +86,12 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
     port = _free_port()
     process = subprocess.Popen([KM, "ui", "--port", str(port)], cwd=REPO, env=_env(tmp_path),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    query = {"query": "{ assetNodes { assetKey { path } groupName isPartitioned } }"}
+    query = {"query": """{
+      assetNodes { assetKey { path } groupName isPartitioned
+                   partitionDefinition { dimensionTypes { name } } }
+      repositoriesOrError { ... on RepositoryConnection { nodes {
+          schedules { name cronSchedule } sensors { name } jobs { name } } } }
+    }"""}
     try:
         deadline = time.monotonic() + 90
         nodes = None
@@ -97,14 +102,21 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
                 data = response.json().get("data") or {}
                 if data.get("assetNodes"):
                     nodes = data["assetNodes"]
+                    repository = data["repositoriesOrError"]["nodes"][0]
                     break
             except (httpx.TransportError, json.JSONDecodeError):
                 pass
             time.sleep(0.5)
         assert nodes is not None, "the Dagster UI did not answer within 90 s"
-        paths = {"/".join(n["assetKey"]["path"]) for n in nodes}
-        assert {"demo/raw_history", "demo/raw_content", "demo/articles_current"} <= paths
+        by_path = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+        assert {"demo/raw_history", "demo/raw_content", "demo/snapshot", "demo/articles", "demo/tombstones",
+                "demo/articles_current"} <= set(by_path)
         assert all(n["isPartitioned"] for n in nodes)
+        dimensions = {d["name"] for d in by_path["demo/raw_content"]["partitionDefinition"]["dimensionTypes"]}
+        assert dimensions == {"space", "window"}
+        assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile"}
+        assert {s["name"] for s in repository["sensors"]} == {"demo__spaces"}
+        assert {"demo__initial", "demo__window", "demo__reconcile"} <= {j["name"] for j in repository["jobs"]}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
