@@ -98,7 +98,11 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         window = Window(bounds.start.astimezone(UTC), bounds.end.astimezone(UTC))
         after, before = cql_bounds(window, zone, timedelta(minutes=connection.sync.overlap_minutes))
         listed = listing(context, key["space"], modified_after=_local(after), modified_before=_local(before))
-        return rows_in_window(listed, window)
+        kept = rows_in_window(listed, window)
+        new = int((kept["version"] == 1).sum()) if kept.height else 0
+        context.add_output_metadata({"rows": kept.height, "new": new, "changed": kept.height - new,
+                                     "window": f"{window.start.isoformat()} .. {window.end.isoformat()}"})
+        return kept
 
     @dg.asset(name="snapshot", partitions_def=spaces, required_resource_keys={resource_key},
               metadata={"dagster/column_schema": _column_schema(SNAPSHOT)},
