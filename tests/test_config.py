@@ -72,3 +72,13 @@ def test_duplicate_connection_names_rejected(tmp_path):
 def test_repository_km_yaml_loads(tmp_path):
     config = load_config(Path(__file__).resolve().parents[1] / "km.yaml", environ={})
     assert config.connection("demo").auth.api_token_env == "KM_DEMO_TOKEN"
+
+
+def test_the_readme_example_is_a_valid_configuration(tmp_path):
+    """A README example that does not load is a bug."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("## Configuration", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = load_config(write(tmp_path, block), environ={})
+    conn = config.connection("engineering")
+    assert conn.sync.time_zone == "Europe/Berlin" and conn.transform.macros == {"roadmap": "drop"}
+    assert conn.labels.exclude == ["draft"] and conn.rate_limit.max_concurrency == 4
