@@ -6,6 +6,7 @@ import dagster as dg
 
 from ..config import ConnectionSettings, KmConfig
 from .assets import connection_assets
+from .checks import connection_checks
 from .io_manager import PolarsParquetIOManager
 from .partitions import space_partitions
 from .resources import confluence_resource
@@ -45,6 +46,7 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
     for connection in config.connections:
         prefix = connection.asset_prefix
         assets.extend(connection_assets(connection, config.storage.root))
+        assets.extend(connection_checks(connection))  # jobs selecting an asset run its checks too
         resources[f"confluence_{prefix}"] = confluence_resource(connection)
         for kind, names in JOBS.items():
             jobs.append(dg.define_asset_job(job_name(connection, kind), description=_DESCRIPTIONS[kind],
