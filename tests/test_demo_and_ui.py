@@ -88,7 +88,8 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     query = {"query": """{
       assetNodes { assetKey { path } groupName isPartitioned
-                   partitionDefinition { dimensionTypes { name } } }
+                   partitionDefinition { dimensionTypes { name } }
+                   assetChecksOrError { ... on AssetChecks { checks { name } } } }
       repositoriesOrError { ... on RepositoryConnection { nodes {
           schedules { name cronSchedule } sensors { name } jobs { name } } } }
     }"""}
@@ -114,6 +115,10 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
         assert all(n["isPartitioned"] for n in nodes)
         dimensions = {d["name"] for d in by_path["demo/raw_content"]["partitionDefinition"]["dimensionTypes"]}
         assert dimensions == {"space", "window"}
+        checks = {("/".join(n["assetKey"]["path"]), c["name"]) for n in nodes
+                  for c in (n["assetChecksOrError"] or {}).get("checks", [])}
+        assert {("demo/articles", "titles_not_empty"), ("demo/raw_content", "versions_unique"),
+                ("demo/raw_content", "fresh"), ("demo/articles", "no_unhandled_macros")} <= checks
         assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile"}
         assert {s["name"] for s in repository["sensors"]} == {"demo__spaces"}
         assert {"demo__initial", "demo__window", "demo__reconcile"} <= {j["name"] for j in repository["jobs"]}
