@@ -3,17 +3,17 @@
 Built on Dagster's UPathIOManager, so any fsspec URL works as the root. The layout is
 `<root>/<connection>/<asset>/space=<KEY>/data.parquet`, readable without Dagster:
 `pl.scan_parquet("data/<connection>/<asset>/**/*.parquet", hive_partitioning=True)`.
-A partition is written to a hidden temporary name and renamed into place, so readers never see half
-a file and a killed run leaves the previous data intact.
+A partition is staged outside the data folders and renamed into place (km/parquet_files.py), so readers
+never see half a file and a killed run leaves the previous data intact.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import dagster as dg
 import polars as pl
 from upath import UPath
+
+from ..km.parquet_files import write_parquet_atomically
 
 __all__ = ["ParquetIOManager", "PolarsParquetIOManager"]
 
@@ -33,14 +33,7 @@ class ParquetIOManager(dg.UPathIOManager):
         return path / "data"
 
     def dump_to_path(self, context: dg.OutputContext, obj: pl.DataFrame, path: UPath) -> None:
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with temporary.open("wb") as handle:
-                obj.write_parquet(handle)
-            temporary.rename(path)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
+        write_parquet_atomically(obj, path, self._base_path)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pl.DataFrame:
         with path.open("rb") as handle:

@@ -8,10 +8,11 @@ nothing is overwritten.
 from __future__ import annotations
 
 import json
-import uuid
 
 import polars as pl
 from upath import UPath
+
+from .parquet_files import write_parquet_atomically
 
 __all__ = ["INTEGRATION_LOG", "events_frame", "write_integration_log"]
 
@@ -41,15 +42,5 @@ def events_frame(rows: list[dict], run_id: str) -> pl.DataFrame:
 
 
 def write_integration_log(root: str, connection: str, space: str, run_id: str, rows: list[dict]) -> UPath:
-    folder = UPath(root) / connection / "integration_log" / f"space={space}"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"run={run_id}.parquet"
-    temporary = folder / f".run={run_id}.{uuid.uuid4().hex}.tmp"
-    try:
-        with temporary.open("wb") as handle:
-            events_frame(rows, run_id).write_parquet(handle)
-        temporary.rename(target)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-    return target
+    target = UPath(root) / connection / "integration_log" / f"space={space}" / f"run={run_id}.parquet"
+    return write_parquet_atomically(events_frame(rows, run_id), target, UPath(root))
