@@ -46,8 +46,10 @@ def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
             assert df["content_id"].n_unique() == expected
             assert f"{asset:<16} {expected:>5} rows" in result.stdout
         assert SECRET not in result.stdout + result.stderr
-    logs = list((tmp_path / "data" / "demo" / "integration_log").rglob("*.parquet"))
+    logs = list((tmp_path / "data" / "demo" / "integration_runs").rglob("*.parquet"))
     assert len(logs) == 2 * len(site.spaces), "one integration log per space and run"
+    gathered = pl.read_parquet(tmp_path / "data/demo/integration_log/**/*.parquet", hive_partitioning=True)
+    assert gathered["run_id"].n_unique() == 2 * len(site.spaces) and (gathered["kind"] == "request").any()
     _assert_secret_absent(tmp_path, SECRET)
 
 

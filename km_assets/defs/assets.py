@@ -22,7 +22,7 @@ from ..confluence import list_space_content
 from ..confluence.listing import list_space_snapshot
 from ..km.articles import build_articles
 from ..km.current import SNAPSHOT, current_articles, latest_versions, tombstones
-from ..km.integration_log import write_integration_log
+from ..km.integration_log import INTEGRATION_LOG, read_log, write_integration_log
 from ..km.schemas import ARTICLES, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
 from .partitions import space_partitions, window_partitions, windowed_partitions
@@ -162,5 +162,18 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                                      "stale": int(current["stale"].sum()) if current.height else 0})
         return current
 
-    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current]
+    @dg.asset(name="integration_log", partitions_def=spaces,
+              deps=[*versions_deps, dg.AssetDep(snapshot)],
+              metadata={"dagster/column_schema": _column_schema(INTEGRATION_LOG)},
+              description="Every request, retry, 429 and error of the space's runs, newest first.", **common)
+    def integration_log(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        # The per-run files (written even by failed runs) gathered into one table for the UI and checks.
+        log = read_log(storage_root, prefix, context.partition_key)
+        context.add_output_metadata({
+            "events": log.height, "runs": log["run_id"].n_unique() if log.height else 0,
+            "rate_limited": int((log["kind"] == "rate_limited").sum()) if log.height else 0,
+            "errors": int((log["kind"] == "error").sum()) if log.height else 0})
+        return log
+
+    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current, integration_log]
 

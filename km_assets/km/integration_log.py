@@ -1,8 +1,8 @@
 """Integration logs as Parquet: one file per run and space, next to the data it explains.
 
-Layout `<root>/<connection>/integration_log/space=<KEY>/run=<run id>.parquet`, so a notebook reads every
-run with `pl.scan_parquet(".../integration_log/**/*.parquet", hive_partitioning=True)`. Runs append;
-nothing is overwritten.
+Layout `<root>/<connection>/integration_runs/space=<KEY>/run=<run id>.parquet`: one file per run, written
+even when the run fails; runs append and nothing is overwritten. The `integration_log` asset gathers a
+space's runs into `<root>/<connection>/integration_log/space=<KEY>/data.parquet`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from upath import UPath
 
 from .parquet_files import write_parquet_atomically
 
-__all__ = ["INTEGRATION_LOG", "events_frame", "write_integration_log"]
+# Per-run files; the integration_log asset gathers them into one table per space.
+RUNS_FOLDER = "integration_runs"
+
+__all__ = ["INTEGRATION_LOG", "events_frame", "read_log", "write_integration_log"]
 
 INTEGRATION_LOG = pl.Schema({
     "at": pl.Datetime("us", "UTC"),
@@ -42,5 +45,18 @@ def events_frame(rows: list[dict], run_id: str) -> pl.DataFrame:
 
 
 def write_integration_log(root: str, connection: str, space: str, run_id: str, rows: list[dict]) -> UPath:
-    target = UPath(root) / connection / "integration_log" / f"space={space}" / f"run={run_id}.parquet"
+    target = UPath(root) / connection / RUNS_FOLDER / f"space={space}" / f"run={run_id}.parquet"
     return write_parquet_atomically(events_frame(rows, run_id), target, UPath(root))
+
+
+def read_log(root: str, connection: str, space: str) -> pl.DataFrame:
+    """Every run's events for one space, newest first."""
+    folder = UPath(root) / connection / RUNS_FOLDER / f"space={space}"
+    frames = []
+    if folder.exists():
+        for path in sorted(folder.glob("run=*.parquet")):
+            with path.open("rb") as handle:
+                frames.append(pl.read_parquet(handle).cast(INTEGRATION_LOG))
+    if not frames:
+        return pl.DataFrame(schema=INTEGRATION_LOG)
+    return pl.concat(frames).sort("at", descending=True)
