@@ -180,7 +180,9 @@ def _table(root: Path, asset: str) -> pl.DataFrame:
 
 def _assert_readers_see_no_partial_file(root: Path) -> None:
     """Every data file is complete Parquet under its final name; temporaries live only in staging."""
-    files = [p for p in root.rglob("*") if p.is_file() and STAGING not in p.parts] if root.exists() else []
+    # Downloaded attachment files are files, not tables (their own writes are atomic too).
+    files = ([p for p in root.rglob("*") if p.is_file() and STAGING not in p.parts
+              and "attachment_files" not in p.parts] if root.exists() else [])
     for path in files:
         if path.suffix == ".parquet":
             assert not path.name.startswith("."), path

@@ -86,3 +86,27 @@ def test_missing_token_fails_the_run_naming_the_variable(tmp_path, monkeypatch, 
     with pytest.raises(Exception, match="KM_TEST_TOKEN"):
         sync_spaces(config, config.connection("demo"), ["ENG"], instance)
     assert not (tmp_path / "data").exists()
+
+
+def test_raw_attachments_are_listed_and_downloaded_once(tmp_path, monkeypatch, fresh_sandbox, instance):
+    import hashlib
+
+    monkeypatch.setenv("KM_TEST_TOKEN", fresh_sandbox.options.api_token)
+    config = load_config(km_yaml(tmp_path, fresh_sandbox.url))
+    connection = config.connection("demo")
+    site = fresh_sandbox.site
+    sync_spaces(config, connection, sorted(site.spaces), instance)
+    rows = pl.read_parquet(tmp_path / "data/demo/raw_attachments/**/*.parquet", hive_partitioning=True)
+    assert sorted(rows["attachment_id"]) == sorted(site.attachments)
+    assert set(rows["status"]) == {"downloaded"}
+    for row in rows.iter_rows(named=True):
+        data = site.attachments[row["attachment_id"]].data
+        assert row["sha256"] == hashlib.sha256(data).hexdigest()
+        assert (tmp_path / "data/demo/attachment_files" / row["path"]).read_bytes() == data
+    downloads = fresh_sandbox.counters.total()
+    sync_spaces(config, connection, sorted(site.spaces), instance)  # a second first-sync downloads nothing new
+    again = pl.read_parquet(tmp_path / "data/demo/raw_attachments/**/*.parquet", hive_partitioning=True)
+    assert set(again["reason"]) == {"already stored"}
+    media = [e for e in fresh_sandbox.counters.events if "/media/file/" in e.path]
+    assert len(media) == len(site.attachments), "each file fetched once"
+    assert fresh_sandbox.counters.total() > downloads

@@ -167,8 +167,15 @@ def list_attachments(client: ConfluenceClient, content_ids: Iterable[str], *,
     """Attachment rows of the given pages, fetched concurrently (one listing per page that has any)."""
     def fetch(content_id: str) -> list[dict]:
         path = f"/rest/api/content/{content_id}/child/attachment"
-        return [attachment_record(a, content_id, client.base_url)
-                for a in client.paginate(path, {"limit": limit, "expand": ATTACHMENT_EXPAND})]
+        try:
+            return [attachment_record(a, content_id, client.base_url)
+                    for a in client.paginate(path, {"limit": limit, "expand": ATTACHMENT_EXPAND})]
+        except NotFoundError as err:
+            # Deleted, or no longer readable since it was synced: the reconciliation records that; its
+            # attachments are simply not there any more.
+            client.events.record("skipped", url=client.url(path), method="GET", status=404, item_id=content_id,
+                                 error_class=type(err).__name__, message="page gone: attachments not listed")
+            return []
 
     for _, rows in client.map_concurrently(fetch, content_ids):
         yield from rows

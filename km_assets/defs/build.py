@@ -16,10 +16,11 @@ __all__ = ["JOBS", "build_definitions", "job_name", "sync_job_name"]
 
 # job suffix -> the assets it materializes (each job's assets share one partitioning)
 JOBS = {
-    "initial": ("raw_history", "snapshot", "articles", "tombstones", "articles_current", "integration_log"),
+    "initial": ("raw_history", "snapshot", "articles", "tombstones", "articles_current", "raw_attachments",
+                "integration_log"),
     "window": ("raw_content",),
     "refresh": ("articles", "tombstones", "articles_current"),
-    "reconcile": ("snapshot", "articles", "tombstones", "articles_current", "integration_log"),
+    "reconcile": ("snapshot", "articles", "tombstones", "articles_current", "raw_attachments", "integration_log"),
 }
 _DESCRIPTIONS = {
     "initial": "First sync of a space: its history in one listing, then the articles.",

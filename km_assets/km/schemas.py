@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["ARTICLES", "RAW_CONTENT", "empty", "frame"]
+__all__ = ["ARTICLES", "RAW_ATTACHMENTS", "RAW_CONTENT", "empty", "frame"]
 
 _TS = pl.Datetime("us", "UTC")
 
@@ -31,6 +31,22 @@ RAW_CONTENT = pl.Schema({
     "has_comments": pl.Boolean,
     "body_storage": pl.String,
     "url": pl.String,
+})
+
+RAW_ATTACHMENTS = pl.Schema({
+    "attachment_id": pl.String,
+    "container_id": pl.String,
+    "filename": pl.String,
+    "media_type": pl.String,
+    "file_size": pl.Int64,
+    "version": pl.Int64,
+    "created_at": _TS,
+    "created_by": pl.String,
+    "download_url": pl.String,
+    "status": pl.String,  # downloaded | skipped | failed | listed (downloads off)
+    "reason": pl.String,
+    "path": pl.String,  # relative to <root>/<connection>/attachment_files
+    "sha256": pl.String,
 })
 
 ARTICLES = pl.Schema({
