@@ -21,7 +21,7 @@ from ..config import ConnectionSettings
 from ..confluence import list_space_content
 from ..confluence.attachments import download_attachments
 from ..confluence.listing import list_attachments, list_space_snapshot
-from ..km.articles import build_articles
+from ..km.articles import build_articles, page_index
 from ..km.current import SNAPSHOT, current_articles, latest_versions, tombstones
 from ..km.integration_log import INTEGRATION_LOG, read_log, write_integration_log
 from ..km.schemas import ARTICLES, RAW_ATTACHMENTS, RAW_CONTENT, frame
@@ -133,8 +133,15 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         if moved_in.height:
             versions = pl.concat([versions, read_ids(storage_root, prefix, ["raw_history", "raw_content"],
                                                      moved_in["content_id"].to_list(), RAW_CONTENT)])
-        latest = latest_versions(versions)
-        df = build_articles(latest.select(RAW_CONTENT.names()), connection.url, connection.transform)
+        latest = latest_versions(versions).select(RAW_CONTENT.names())
+        # Convert only what changed: an (id, version) converted before keeps its Markdown.
+        previous = read_space(storage_root, prefix, ["articles"], space, ARTICLES)
+        kept = previous.join(latest.select("content_id", "version"), on=["content_id", "version"], how="semi")
+        todo = latest.join(kept.select("content_id", "version"), on=["content_id", "version"], how="anti")
+        pages = page_index(latest)
+        converted = build_articles(todo, connection.url, connection.transform, pages=pages)
+        df = pl.concat([kept, converted]).sort("content_id")
+        context.add_output_metadata({"converted": converted.height, "reused": kept.height})
         preview = df["markdown"][0][:1500] if df.height else "(no articles)"
         context.add_output_metadata({
             "versions_read": versions.height,
