@@ -84,3 +84,21 @@ def _assert_no_secret_in_files(root: Path, tokens: list[str]) -> None:
             text = path.read_bytes().decode("utf-8", errors="ignore")
         leaks += [f"{path}" for t in needles if t in text]
     assert not leaks, f"sandbox secrets were written to: {sorted(set(leaks))[:10]}"
+
+
+def write_km_yaml(tmp_path: Path, url: str, extra: str = "") -> Path:
+    """A km.yaml with one `demo` connection to `url` (the sandbox's sync-bot, secret in KM_TEST_TOKEN),
+    storing under tmp_path/data; `extra` is more connection keys, indented four spaces."""
+    path = tmp_path / "km.yaml"
+    path.write_text(f"""
+storage: {{root: {tmp_path / 'data'}}}
+connections:
+  - name: demo
+    url: {url}
+    deployment: cloud
+    auth: {{username: sync-bot@northwind.example, api_token_env: KM_TEST_TOKEN}}
+{extra}""")
+    return path
+
+
+HOURLY_FROM_NOV_20 = "    schedule: hourly\n    sync: {start: 2026-11-20, lag_minutes: 0, overlap_minutes: 10}\n"

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from conftest import HOURLY_FROM_NOV_20, write_km_yaml
 
 from km_assets.config import KmConfig, load_config
 from km_assets.confluence import client_for, list_spaces
@@ -99,18 +100,7 @@ def test_synced_through_stops_at_the_first_missing_window():
 # Against the sandbox: the checks run inside the sync's own runs.
 
 def km_yaml(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "km.yaml"
-    path.write_text(f"""
-storage: {{root: {tmp_path / 'data'}}}
-connections:
-  - name: demo
-    url: {url}
-    deployment: cloud
-    auth: {{username: sync-bot@northwind.example, api_token_env: KM_TEST_TOKEN}}
-    schedule: hourly
-    sync: {{start: 2026-11-20, lag_minutes: 0, overlap_minutes: 10}}
-""")
-    return path
+    return write_km_yaml(tmp_path, url, HOURLY_FROM_NOV_20)
 
 
 def evaluations(instance: dg.DagsterInstance, run_id: str) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:

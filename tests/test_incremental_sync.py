@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from conftest import HOURLY_FROM_NOV_20, write_km_yaml
 
 from km_assets.config import load_config
 from km_assets.confluence import client_for, list_spaces
@@ -25,18 +26,7 @@ def at(minute: int) -> datetime:
 
 
 def km_yaml(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "km.yaml"
-    path.write_text(f"""
-storage: {{root: {tmp_path / 'data'}}}
-connections:
-  - name: demo
-    url: {url}
-    deployment: cloud
-    auth: {{username: sync-bot@northwind.example, api_token_env: KM_TEST_TOKEN}}
-    schedule: hourly
-    sync: {{start: 2026-11-20, lag_minutes: 0, overlap_minutes: 10}}
-""")
-    return path
+    return write_km_yaml(tmp_path, url, HOURLY_FROM_NOV_20)
 
 
 def expected_state(sandbox: Sandbox) -> dict[str, tuple]:

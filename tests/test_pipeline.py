@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from conftest import write_km_yaml
 
 from km_assets.config import load_config
 from km_assets.defs.run import sync_spaces
@@ -17,15 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def km_yaml(tmp_path: Path, url: str, extra: str = "") -> Path:
-    path = tmp_path / "km.yaml"
-    path.write_text(f"""
-storage: {{root: {tmp_path / 'data'}}}
-connections:
-  - name: demo
-    url: {url}
-    auth: {{username: sync-bot@northwind.example, api_token_env: KM_TEST_TOKEN}}
-{extra}""")
-    return path
+    return write_km_yaml(tmp_path, url, extra)
 
 
 def test_repository_definitions_load_and_validate():
