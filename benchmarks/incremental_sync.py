@@ -10,13 +10,16 @@ folder points one hourly connection at it (`sync: {start, lag_minutes: 0}`, page
 4 at once) and `sync_connection` runs it in-process on a test Dagster instance with a fixed `now`:
 
 1. first sync at T0: per space, the history in one listing (bodies) and a reconciliation snapshot (no
-   bodies), then the articles. Its listing minimum is, per space, ceil(visible items / 250) for the
-   history listing plus ceil(visible items / 250) for the snapshot: the least any client needs when one
+   bodies), the articles, and the attachments (a listing per page that has files, then per file the REST
+   download, which Cloud answers with a 302, and the media host's GET). Its minimum is, per space,
+   ceil(visible items / 250) for the history listing + ceil(visible items / 250) for the snapshot + one
+   attachment listing per visible item with files + 2 per file: the least any client needs when one
    request brings one page of 250. requests / minimum must be <= 1.05.
 2. no changes at T0 + 1 h, in two steps on the same `now`:
-   a. what the hourly schedule does (`reconcile=False`): one window listing per space, then (see the
-      refresh note it prints) a refresh of the articles;
-   b. what `km sync` adds (`reconcile=True`): the reconciliation, a snapshot listing of every live item.
+   a. what the hourly schedule does (`reconcile=False`): one window listing per space, then (reported
+      as a note) a refresh of the articles;
+   b. what `km sync` adds (`reconcile=True`): the reconciliation, a snapshot listing of every live item,
+      ceil(visible items / 250) requests per space: not a handful on a large space.
 3. 1 % of the pages edited inside [T0 + 1 h, T0 + 2 h), synced at T0 + 2 h with the reconciliation (what
    `km sync` does): the edited versions must reach articles_current.
 
@@ -29,10 +32,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
+import gc
 import math
 import multiprocessing
 import os
 import platform
+import pstats
 import random
 import resource
 import sys
@@ -69,8 +75,11 @@ HANDFUL = 5  # requests per space a no-change run may make besides the reconcili
 
 
 # -- the sandbox, in a forked child or in a thread -----------------------------------------------------
-def _serve(site: Site, faults: FaultOptions, conn: Connection) -> None:
-    sandbox = Sandbox(site=site, faults=faults).start()
+_FOR_CHILD: dict[str, Any] = {}  # handed to the forked child by memory, not by Process(args=...)
+
+
+def _serve(conn: Connection) -> None:
+    sandbox = Sandbox(site=_FOR_CHILD["site"], faults=_FOR_CHILD["faults"]).start()
     conn.send({"root": sandbox.root_url, "url": sandbox.url, "login": sandbox.login,
                "token": sandbox.options.api_token})
     with contextlib.suppress(EOFError):
@@ -80,7 +89,10 @@ def _serve(site: Site, faults: FaultOptions, conn: Connection) -> None:
 
 
 class SandboxProcess:
-    """A Sandbox in a forked child (the site is inherited copy-on-write); steered through its admin API."""
+    """A Sandbox in a forked child (the site is inherited copy-on-write); steered through its admin API.
+
+    The child gets the site through a module global that the parent clears once the child runs, so the
+    parent can drop its copy and measure the sync alone (Process(args=...) would keep a reference)."""
 
     def __init__(self, site: Site, faults: FaultOptions, *, in_process: bool) -> None:
         self.pid: int | None = None
@@ -93,9 +105,10 @@ class SandboxProcess:
         else:
             ctx = multiprocessing.get_context("fork")
             self._conn, child = ctx.Pipe()
-            self._process = ctx.Process(target=_serve, args=(site, faults, child), daemon=True,
-                                        name="bench-sandbox")
+            _FOR_CHILD.update(site=site, faults=faults)
+            self._process = ctx.Process(target=_serve, args=(child,), daemon=True, name="bench-sandbox")
             self._process.start()
+            _FOR_CHILD.clear()
             child.close()
             if not self._conn.poll(120):
                 self._process.kill()
@@ -218,6 +231,7 @@ class Stage:
     failed_runs: int = 0
     minimum: int = 0  # the listing minimum of this stage's requests
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -289,12 +303,40 @@ def describe(stage: Stage, spaces: int) -> None:
         f"{k} {s:.1f} s" for k, s in sorted(stage.step_s.items(), key=lambda kv: -kv[1])))
     other = stage.wall_s - sum(stage.step_s.values())
     print(f"   outside asset steps (Dagster run set-up, instance queries, between runs): {other:.1f} s")
+    for note in stage.notes:
+        print(f"   note: {note}")
     for what, ok in stage.checks:
         print(f"   {'OK  ' if ok else 'FAIL'} {what}")
     sys.stdout.flush()
 
 
 # -- the site and what the sync should hold ------------------------------------------------------------
+@dataclass(frozen=True)
+class Minimum:
+    """The least requests of a first sync, by part, summed over the spaces."""
+
+    listing: int
+    snapshot: int
+    attachment_listings: int
+    downloads: int
+
+    @property
+    def total(self) -> int:
+        return self.listing + self.snapshot + self.attachment_listings + self.downloads
+
+
+def first_sync_minimum(site: Site, visible: dict[str, list[str]], *, attachments: bool,
+                       downloads: bool) -> Minimum:
+    files: Counter = Counter(a.container_id for a in site.attachments.values() if a.status == "current")
+    ids = [cid for space_ids in visible.values() for cid in space_ids]
+    return Minimum(
+        listing=sum(math.ceil(len(space_ids) / PAGE_SIZE) for space_ids in visible.values()),
+        snapshot=sum(math.ceil(len(space_ids) / SNAPSHOT_PAGE) for space_ids in visible.values()),
+        attachment_listings=sum(1 for cid in ids if files[cid]) if attachments else 0,
+        # Cloud: the REST download answers 302 to the media host, which serves the file.
+        downloads=2 * sum(files[cid] for cid in ids) if attachments and downloads else 0)
+
+
 def visible_by_space(site: Site) -> dict[str, list[str]]:
     """What the API user may read: current pages and blog posts, by space."""
     bot = site.users[SYNC_USER]
@@ -302,6 +344,30 @@ def visible_by_space(site: Site) -> dict[str, list[str]]:
     for c in site.content.values():
         if c.type in ("page", "blogpost") and c.status == "current" and site.can_view(bot, c):
             out[c.space].append(c.id)
+    return out
+
+
+@dataclass(frozen=True)
+class Edit:
+    content_id: str
+    space: str
+    by: str
+    at: datetime
+    body: str
+
+
+EDIT_WINDOW = T0 + timedelta(hours=1)  # edits fall in [T0 + 1 h, T0 + 2 h), the window synced at T0 + 2 h
+
+
+def plan_edits(site: Site, visible: dict[str, list[str]], share: float, seed: int) -> list[Edit]:
+    """A share of the visible pages, each edited once by its creator at a random moment of EDIT_WINDOW."""
+    rng = random.Random(f"bench-edits:{seed}")
+    pages = sorted(cid for ids in visible.values() for cid in ids if site.content[cid].type == "page")
+    out = []
+    for n, cid in enumerate(rng.sample(pages, max(1, round(len(pages) * share)))):
+        item = site.content[cid]
+        out.append(Edit(cid, item.space, item.creator, EDIT_WINDOW + timedelta(seconds=rng.uniform(0, 3599)),
+                        f"<p>Benchmark edit {n} of {cid}.</p><p>{item.title}</p>"))
     return out
 
 
@@ -366,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-max-s", type=float, default=30.0,
                         help="the no-change run of the schedule must finish within this many seconds")
     parser.add_argument("--in-process", action="store_true", help="run the sandbox in a thread of this process")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the first sync into FILE (pstats) and print its top functions")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (km.yaml, Parquet)")
     args = parser.parse_args(argv)
     if args.spaces < 1 or args.pages < 1 or not 0 < args.changed <= 1:
@@ -381,10 +449,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"site: {args.spaces} spaces x {args.pages} pages, seed {args.seed}: {kinds['page']} pages, "
           f"{kinds['blogpost']} blog posts, {items} visible to {SYNC_USER}; built in "
           f"{time.perf_counter() - started:.1f} s, RSS {vm_rss_mb():.0f} MB", flush=True)
+    edits = plan_edits(site, visible, args.changed, args.seed)
+    # The defaults of the connection written below: attachments listed and downloaded.
+    minimum = first_sync_minimum(site, visible, attachments=True, downloads=True)
 
     # Fork before Dagster starts any thread.
     faults = FaultOptions(latency_ms=args.latency_ms, rate_limit_per_s=args.rate, seed=args.seed)
     sandbox = SandboxProcess(site, faults, in_process=args.in_process)
+    if not args.in_process:
+        del site  # the child serves it; what this process holds from now on is the sync's
+        gc.collect()
+        print(f"dropped the site here: RSS {vm_rss_mb():.0f} MB before the first sync")
     print(f"sandbox: Cloud at {sandbox.url}, latency {args.latency_ms:g} ms, rate limit "
           f"{f'{args.rate:g}/s' if args.rate else 'none'}, "
           + ("in a thread of this process" if args.in_process else f"in forked child {sandbox.pid}"))
@@ -407,13 +482,25 @@ def main(argv: list[str] | None = None) -> int:
             ctx = {"sandbox": sandbox, "instance": instance, "config": config, "connection": connection,
                    "spaces": spaces}
             root, prefix = folder / "data", connection.asset_prefix
-            per_space_min = {s: math.ceil(len(visible[s]) / PAGE_SIZE) + math.ceil(len(visible[s]) / SNAPSHOT_PAGE)
-                             for s in spaces}
-            snapshot_min = sum(math.ceil(len(visible[s]) / SNAPSHOT_PAGE) for s in spaces)
+            snapshot_min = minimum.snapshot
 
             # 1. The first sync.
-            first = run_stage("1. first sync", T0, ctx)
-            first.minimum = sum(per_space_min.values())
+            profiler = cProfile.Profile() if args.profile else None
+            with profiler or contextlib.nullcontext():
+                first = run_stage("1. first sync", T0, ctx)
+            if profiler is not None:
+                profiler.dump_stats(args.profile)
+                print(f"   profile of the first sync (this process only) written to {args.profile}; top 25:")
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            first.minimum = minimum.total
+            by_route = {route: sum(statuses.values()) for route, statuses in first.requests.items()}
+            first.notes.append(
+                f"minimum {minimum.total} = history listing {minimum.listing} (made "
+                f"{first.by_asset.get('raw_history', 0)}) + snapshot {minimum.snapshot} (made "
+                f"{first.by_asset.get('snapshot', 0)}) + attachment listings {minimum.attachment_listings} (made "
+                f"{by_route.get('/rest/api/content/{id}/child/attachment', 0)}) + downloads {minimum.downloads} "
+                f"(made {by_route.get('/rest/api/content/{id}/child/attachment/{att}/download', 0)} + "
+                f"{by_route.get('/media/file/{att}', 0)})")
             held = read_current(root, prefix)
             expected = {cid for ids in visible.values() for cid in ids}
             first.checks += [
@@ -438,9 +525,9 @@ def main(argv: list[str] | None = None) -> int:
                  windows == len(spaces)),
             ]
             if quiet.job_count.get("refresh"):
-                quiet.checks.append((f"no refresh of the articles after empty windows "
-                                     f"({quiet.job_count['refresh']} refresh runs, {quiet.job_s['refresh']:.1f} s)",
-                                     False))
+                quiet.notes.append(f"{quiet.job_count['refresh']} refresh runs after windows that found nothing, "
+                                   f"{quiet.job_s['refresh']:.1f} s of the {quiet.wall_s:.1f} s (sync_connection "
+                                   "refreshes after any window it ran)")
             describe(quiet, len(spaces))
             stages.append(quiet)
 
@@ -453,24 +540,18 @@ def main(argv: list[str] | None = None) -> int:
             stages.append(recon)
 
             # 3. 1 % of the pages edited during the next hour, then window + reconciliation.
-            rng = random.Random(f"bench-edits:{args.seed}")
-            pages = sorted(cid for ids in visible.values() for cid in ids if site.content[cid].type == "page")
-            chosen = rng.sample(pages, max(1, round(len(pages) * args.changed)))
-            window_start = T0 + timedelta(hours=1)
             versions: dict[str, int] = {}
             edit_started = time.perf_counter()
-            for n, cid in enumerate(chosen):
-                item = site.content[cid]
-                at = window_start + timedelta(seconds=rng.uniform(0, 3599))
-                summary = sandbox.edit(cid, by=item.creator, at=at,
-                                       body=f"<p>Benchmark edit {n} of {cid}.</p><p>{item.title}</p>")
-                versions[cid] = summary["version"]
-            print(f"\nedited {len(chosen)} pages ({args.changed:.1%}) inside [{window_start:%H:%M}, "
-                  f"{window_start + timedelta(hours=1):%H:%M}) through the admin API in "
+            for edit in edits:
+                versions[edit.content_id] = sandbox.edit(edit.content_id, by=edit.by, at=edit.at,
+                                                         body=edit.body)["version"]
+            chosen = [edit.content_id for edit in edits]
+            print(f"\nedited {len(edits)} pages ({args.changed:.1%}) inside [{EDIT_WINDOW:%H:%M}, "
+                  f"{EDIT_WINDOW + timedelta(hours=1):%H:%M}) through the admin API in "
                   f"{time.perf_counter() - edit_started:.1f} s", flush=True)
             changed = run_stage(f"3. {args.changed:.0%} of pages changed (km sync)", T0 + timedelta(hours=2), ctx)
-            changed_min = sum(max(1, math.ceil(sum(site.content[c].space == s for c in chosen) / PAGE_SIZE))
-                              for s in spaces)
+            edited_in = Counter(edit.space for edit in edits)
+            changed_min = sum(max(1, math.ceil(edited_in[s] / PAGE_SIZE)) for s in spaces)
             changed.minimum = changed_min + snapshot_min
             held = read_current(root, prefix)
             picked = [cid for cid in chosen if held.get(cid, (0, ""))[0] == versions[cid]
@@ -495,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
 
             shutil.rmtree(folder, ignore_errors=True)
 
-    print(f"\npeak RSS: this process {peak_rss_mb():.0f} MB (site, Dagster, sync), sandbox child "
+    print(f"\npeak RSS: this process {peak_rss_mb():.0f} MB (ru_maxrss: the site before it was dropped, "
+          f"Dagster, the sync), sandbox child "
           + (f"{server_peak:.0f} MB" if server_peak is not None else "n/a (in-process)"))
     print(f"\n{args.spaces} spaces x {args.pages} pages ({items} items), latency {args.latency_ms:g} ms; "
           f"{machine()}\n")
