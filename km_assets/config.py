@@ -16,12 +16,17 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .config_mapping import MappingSettings
+from .config_permissions import PermissionSettings
+
 __all__ = [
     "AttachmentSettings",
     "AuthSettings",
     "ConfigError",
     "ConnectionSettings",
     "KmConfig",
+    "MappingSettings",
+    "PermissionSettings",
     "RateLimitSettings",
     "SyncSettings",
     "TransformSettings",
@@ -122,6 +127,8 @@ class ConnectionSettings(_Strict):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     transform: TransformSettings = Field(default_factory=TransformSettings)
+    mapping: MappingSettings = Field(default_factory=MappingSettings)
+    permissions: PermissionSettings = Field(default_factory=PermissionSettings)
 
     @field_validator("name")
     @classmethod
