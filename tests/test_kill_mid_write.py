@@ -167,6 +167,35 @@ def _sync_in_process(case: Case, sandbox: Sandbox) -> None:
     assert summary.runs and not summary.failed, summary.runs
 
 
+def _unfinished_runs(case: Case) -> dict[str, str]:
+    """Run id -> status of the runs in the case's Dagster instance that have not finished."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(case.home))
+        instance = dagster_instance(case.home)
+        try:
+            return {run.run_id: run.status.value for run in instance.get_runs()
+                    if not run.is_finished}
+        finally:
+            instance.dispose()
+
+
+def _run_status(case: Case, run_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Run id -> (status, the failure message) for the given runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(case.home))
+        instance = dagster_instance(case.home)
+        try:
+            out = {}
+            for run_id in run_ids:
+                run = instance.get_run_by_id(run_id)
+                failures = [e.message or "" for e in instance.all_logs(run_id)
+                            if e.dagster_event is not None and e.dagster_event.event_type_value == "PIPELINE_FAILURE"]
+                out[run_id] = (run.status.value, " ".join(failures))
+            return out
+        finally:
+            instance.dispose()
+
+
 def _temporaries(root: Path) -> list[Path]:
     if not root.exists():
         return []
@@ -325,9 +354,17 @@ def test_sigkill_mid_materialization_leaves_no_partial_parquet_and_a_rerun_heals
         else:
             assert not target.exists(), f"{target} appeared although its write never finished"
     _assert_readers_see_no_partial_file(case.root)
+    # The killed run is left STARTED: nothing was alive to say otherwise.
+    orphans = _unfinished_runs(case)
+    assert orphans and set(orphans.values()) == {"STARTED"}, orphans
 
     # The same sync again, on the same folder and Dagster instance (in this process: it is not killed).
     _sync_in_process(case, sandbox)
+    # It first marked the killed run failed, saying why, so the run list no longer shows it running.
+    for run_id, (status, message) in _run_status(case, list(orphans)).items():
+        assert status == "FAILURE", (run_id, status)
+        assert "ended without finishing the run" in message, message
+    assert not _unfinished_runs(case)
     _assert_readers_see_no_partial_file(case.root)
     for asset in COMPARED:
         rerun, uninterrupted = _table(case.root, asset), _table(baseline.root, asset)

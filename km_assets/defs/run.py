@@ -13,7 +13,8 @@ import dagster as dg
 from ..config import ConnectionSettings, KmConfig
 from ..km.windows import STEPS, Window, window_for
 from .assets import NOW_TAG
-from .build import build_definitions, job_name
+from .build import JOBS, build_definitions, job_name
+from .orphans import fail_orphaned_runs, process_tags
 from .partitions import space_partitions, windowed_partitions
 from .schedules import _window_key, last_settled_window
 
@@ -79,7 +80,10 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
     if new:
         instance.add_dynamic_partitions(partitions.name, new)
     defs = build_definitions(config)
-    tags = {NOW_TAG: now.isoformat()}
+    orphans = fail_orphaned_runs(instance, [job_name(connection, kind) for kind in JOBS])
+    if orphans and progress:
+        progress(f"marked {len(orphans)} run(s) of a killed sync as failed: {', '.join(orphans)}")
+    tags = {NOW_TAG: now.isoformat(), **process_tags()}
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     summary = SyncSummary()
 
