@@ -8,9 +8,9 @@ from ..config import ConnectionSettings, KmConfig
 from .assets import connection_assets
 from .checks import connection_checks
 from .io_manager import PolarsParquetIOManager
-from .partitions import space_partitions
+from .partitions import space_partitions, windowed_partitions
 from .resources import confluence_resource
-from .schedules import connection_schedules, space_sensor
+from .schedules import connection_schedules, refresh_sensor, space_sensor
 
 __all__ = ["JOBS", "build_definitions", "job_name", "sync_job_name"]
 
@@ -56,4 +56,5 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
                                             selection=dg.AssetSelection.assets(*[[prefix, n] for n in names])))
         schedules.extend(connection_schedules(connection))
         sensors.append(space_sensor(connection, space_partitions(connection)))
+        sensors.append(refresh_sensor(connection, windowed_partitions(connection)))
     return dg.Definitions(assets=assets, resources=resources, jobs=jobs, schedules=schedules, sensors=sensors)

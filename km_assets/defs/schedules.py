@@ -1,8 +1,9 @@
-"""Schedules and the space sensor of one connection.
+"""Schedules and sensors of one connection.
 
 The incremental schedule fires once a window has settled (its end plus `sync.lag_minutes`) and asks
-for that window of every known space, then a refresh of the spaces' articles. The reconciliation runs
-on its own cadence. The sensor adds spaces that match the filters and starts their first sync.
+for that window of every known space; the refresh sensor then rebuilds the articles of the spaces whose
+windows found something (an empty window changes nothing). The reconciliation runs on its own cadence.
+The space sensor adds spaces that match the filters and starts their first sync.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..confluence import list_spaces
 from ..km.windows import STEPS, window_for
 from .resources import ConfluenceResource
 
-__all__ = ["connection_schedules", "last_settled_window", "space_sensor"]
+__all__ = ["connection_schedules", "last_settled_window", "refresh_sensor", "space_sensor"]
 
 
 def _cron(cadence: str, lag_minutes: int) -> str:
@@ -85,3 +86,33 @@ def space_sensor(connection: ConnectionSettings,
             dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [])
 
     return spaces
+
+
+def refresh_sensor(connection: ConnectionSettings, windowed: dg.MultiPartitionsDefinition) -> dg.SensorDefinition:
+    """Refresh a space's articles after its window runs found rows; its cursor is the last event seen."""
+    prefix = connection.asset_prefix
+    raw_content = dg.AssetKey([prefix, "raw_content"])
+
+    @dg.sensor(name=f"{prefix}__refresh", job_name=f"{prefix}__refresh", minimum_interval_seconds=60,
+               description=f"Rebuilds the articles of {connection.name!r} spaces whose windows brought changes",
+               default_status=dg.DefaultSensorStatus.STOPPED)
+    def refresh(context: dg.SensorEvaluationContext):
+        after = int(context.cursor) if context.cursor else None
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=raw_content, after_storage_id=after), limit=1000, ascending=True).records
+        if not records:
+            return dg.SkipReason("no window materialized since the last look")
+        changed: set[str] = set()
+        for record in records:
+            materialization = record.asset_materialization
+            rows = materialization.metadata.get("rows")
+            if materialization.partition and rows is not None and rows.value:
+                key = windowed.get_partition_key_from_str(materialization.partition)
+                changed.add(key.keys_by_dimension["space"])
+        last = records[-1].storage_id
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=f"refresh/{space}/{last}", partition_key=space)
+                          for space in sorted(changed)],
+            cursor=str(last))
+
+    return refresh
