@@ -96,7 +96,7 @@ def check_value(value: Any, field_type: str, what: str) -> None:
         "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
     }[field_type]
     if not ok:
-        raise ValueError(f"{what} {value!r} is not a {field_type}")
+        raise ValueError(f"{what} {value!r} is not a valid {field_type}")
 
 
 def _parses(value: Any, kind: type) -> bool:
