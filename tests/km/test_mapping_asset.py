@@ -1,0 +1,64 @@
+"""article_metadata materialized by Dagster after a sync of the demo site; explain-mapping reads it by path."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+import pytest
+from conftest import write_km_yaml
+
+from km_assets.config import load_config
+from km_assets.defs.io_manager import PolarsParquetIOManager
+from km_assets.defs.metadata_assets import metadata_assets, metadata_checks
+from km_assets.defs.resources import confluence_resource
+from km_assets.defs.run import sync_spaces
+from km_assets.km.mapping import explain_mapping
+
+MAPPING = """\
+    mapping:
+      rules:
+        - {name: runbooks, when: {label: runbook}, set: {Category: Runbooks}}
+"""
+
+
+@pytest.mark.slow
+def test_article_metadata_maps_a_space_and_resolves_people_once(tmp_path, monkeypatch, demo_sandbox):
+    monkeypatch.setenv("KM_TEST_TOKEN", demo_sandbox.options.api_token)
+    config = load_config(write_km_yaml(tmp_path, demo_sandbox.url, MAPPING))
+    connection = config.connection("demo")
+    resources = {"parquet_io_manager": PolarsParquetIOManager(root=config.storage.root),
+                 "confluence_demo": confluence_resource(connection)}
+    with dg.instance_for_test() as instance:
+        sync_spaces(config, connection, ["OPS"], instance)
+
+        def materialize() -> dg.ExecuteInJobResult:
+            result = dg.materialize([*metadata_assets(connection, config.storage.root), *metadata_checks(connection)],
+                                    partition_key="OPS", instance=instance, resources=resources)
+            assert result.success
+            return result
+
+        first = materialize()
+        second = materialize()
+
+    site = demo_sandbox.site
+    ops = {c.id: c for c in site.content.values() if c.space == "OPS" and c.status == "current"}
+    people = {site.users[name].account_id for c in ops.values() for name in (c.creator, c.version.by)}
+    meta = first.asset_materializations_for_node("demo__article_metadata")[0].metadata
+    assert (meta["people_resolved"].value, meta["people_unresolved"].value, meta["requests"].value) == (
+        len(people), 0, 1)
+    assert "| Article Title |" in meta["preview"].value
+    again = second.asset_materializations_for_node("demo__article_metadata")[0].metadata
+    assert again["requests"].value == 0, "people come from the cache on the second run"
+    assert [c.passed for c in first.get_asset_check_evaluations()] == [True]
+
+    written = pl.read_parquet(tmp_path / "data/demo/article_metadata/space=OPS/data.parquet")
+    assert sorted(written["content_id"]) == sorted(ops)
+    runbooks = {c.id for c in ops.values() if "runbook" in c.labels}
+    assert runbooks and set(written.filter(pl.col("Category") == "Runbooks")["content_id"]) == runbooks
+    assert (tmp_path / "data/demo/people/people.parquet").is_file()
+
+    some = sorted(runbooks)[0]
+    text = explain_mapping(config, "demo", some)
+    assert f"content {some} " in text and "Category: Runbooks\n      from rule; by rules.0 (runbooks)" in text
+    with pytest.raises(KeyError, match="no article with content id 'nope'"):
+        explain_mapping(config, "demo", "nope")
