@@ -122,7 +122,7 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
         assert {("demo/articles", "titles_not_empty"), ("demo/raw_content", "versions_unique"),
                 ("demo/raw_content", "fresh"), ("demo/articles", "no_unhandled_macros")} <= checks
         assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile"}
-        assert {s["name"] for s in repository["sensors"]} == {"demo__spaces"}
+        assert {s["name"] for s in repository["sensors"]} == {"demo__spaces", "demo__refresh"}
         assert {"demo__initial", "demo__window", "demo__reconcile"} <= {j["name"] for j in repository["jobs"]}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
