@@ -24,6 +24,7 @@ from .admin import admin_routes
 from .http import ApiContext, BadRequest, RequestCounters, SandboxOptions, error, json_response
 from .routes_v1 import file_response, v1_routes
 from .routes_v2 import v2_routes
+from .rpc import rpc_routes
 from .site import Site, User
 
 __all__ = ["build_app"]
@@ -116,7 +117,7 @@ def build_app(site: Site, options: SandboxOptions, counters: RequestCounters | N
             return response
         return endpoint
 
-    api_routes = v1_routes(api) + (v2_routes(api) if options.cloud else [])
+    api_routes = v1_routes(api) + (v2_routes(api) if options.cloud else rpc_routes(api))
 
     async def tenant_info(request: Request) -> Response:
         return json_response({"cloudId": options.cloud_id})

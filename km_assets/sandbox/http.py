@@ -38,6 +38,11 @@ class SandboxOptions:
     anonymous_access: bool = False  # DC: an invalid PAT is then served as anonymous, not refused
     time_zone: str = "UTC"
     admin_users: tuple[str, ...] = ()  # may read DC space permissions (others get 500, CONFSERVER-99908)
+    # Older Server/DC's JSON-RPC API: enabled, behind WebSudo (an HTML login page), or switched off.
+    remote_api: Literal["enabled", "websudo", "disabled"] = "enabled"
+    # Users (and groups) an expanded restriction lists at most; the rest is paged with start/limit on
+    # content/{id}/restriction/byOperation/{op}.
+    restriction_limit: int = 200
 
     @property
     def cloud(self) -> bool:

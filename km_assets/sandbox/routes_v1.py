@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .cql import CqlError, parse_cql
-from .http import ApiContext, BadRequest, error
+from .http import ApiContext, BadRequest, error, int_param
 from .site import Attachment, Content
 from .v1 import (
     View,
@@ -53,7 +53,7 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
 
     def view_of(request: Request) -> View:
         return View(site, cloud, api.base_url(request), api.context_path, options.cloud_id if cloud else "",
-                    api.viewer(request))
+                    api.viewer(request), options.restriction_limit)
 
     def single(request: Request, body: dict) -> dict:
         # A single item's links also carry the roots (go-atlassian and querypie recordings); list items don't.
@@ -233,7 +233,7 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
             # `read.restrictions.user` names one operation; a bare `restrictions.user` applies to both.
             shared = {e for e in expand if e.split(".")[0] not in ("read", "update")}
             both = {"read", "update"} | {f"{op}.{e}" for op in ("read", "update") for e in shared} | expand
-            body = render_restrictions(view, item, both)
+            body = render_restrictions(view, item, both, limit=options.restriction_limit)
         body["_links"].update({"base": view.base, "context": view.context})
         return body
 
@@ -246,7 +246,9 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
             if isinstance(item, Response):
                 return item
             expand = parse_expand(request.query_params.get("expand", _RESTRICTION_DEFAULT_EXPAND))
-            return render_restriction(view_of(request), item, operation, expand)
+            start = max(0, int_param(request, "start", 0))
+            limit = min(max(1, int_param(request, "limit", options.restriction_limit)), options.restriction_limit)
+            return render_restriction(view_of(request), item, operation, expand, start=start, limit=limit)
 
     routes: list[tuple[str, str, Handler]] = [
         ("GET", "/rest/api/content", content_list),

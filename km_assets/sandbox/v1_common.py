@@ -21,6 +21,7 @@ class View:
     context: str
     cloud_id: str = ""
     viewer: User | None = None
+    restriction_limit: int = 200  # expanded restriction lists stop here (SandboxOptions.restriction_limit)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"

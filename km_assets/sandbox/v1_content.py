@@ -262,7 +262,8 @@ def _render(view: View, node: _Node, expand: set[str]) -> dict:
         out["body"] = render_body(node.body, sub(expand, "body"), cloud=view.cloud,
                                   content_url=f"/rest/api/content/{node.id}")
     if "restrictions" in expand and node.content is not None:
-        out["restrictions"] = render_restrictions(view, node.content, sub(expand, "restrictions"))
+        out["restrictions"] = render_restrictions(view, node.content, sub(expand, "restrictions"),
+                                                  limit=view.restriction_limit)
     if "metadata" in expand or node.attachment is not None:  # attachments always carry their media type
         out["metadata"] = _metadata(view, node, sub(expand, "metadata"))
     if view.cloud:
@@ -309,19 +310,22 @@ def _webui(view: View, c: Content) -> str:
             else f"/spaces/{c.space}/blog/{c.created:%Y/%m/%d}/{c.id}")
 
 
-def render_restriction(view: View, c: Content, operation: str, expand: set[str]) -> dict:
+def render_restriction(view: View, c: Content, operation: str, expand: set[str], *, start: int = 0,
+                       limit: int = 200) -> dict:
     """One operation's restrictions (`restriction/byOperation/{op}`); expand is relative to it
-    (`restrictions.user`, `restrictions.group`, `content.body.storage`)."""
+    (`restrictions.user`, `restrictions.group`, `content.body.storage`). Users and groups are paged
+    together by `start`/`limit`: a list that fills its page (size == limit) may have more."""
     users, groups = c.restricted(operation)
     path = f"/rest/api/content/{c.id}/restriction/byOperation/{operation}"
     restrictions: dict = {}
     if "restrictions.user" in expand:
-        rendered = [_user(view, u, sub(expand, "restrictions.user")) for u in users if u in view.site.users]
-        restrictions["user"] = {"results": rendered, "start": 0, "limit": 200, "size": len(rendered),
+        known = [u for u in users if u in view.site.users][start:start + limit]
+        rendered = [_user(view, u, sub(expand, "restrictions.user")) for u in known]
+        restrictions["user"] = {"results": rendered, "start": start, "limit": limit, "size": len(rendered),
                                 "_links": {}}
     if "restrictions.group" in expand:
-        grouped = [render_group(view, view.site.groups.get(g) or Group(g)) for g in groups]
-        restrictions["group"] = {"results": grouped, "start": 0, "limit": 200, "size": len(grouped)}
+        grouped = [render_group(view, view.site.groups.get(g) or Group(g)) for g in groups[start:start + limit]]
+        restrictions["group"] = {"results": grouped, "start": start, "limit": limit, "size": len(grouped)}
     expandable = {k: f"{path}/{k}" for k in ("user", "group") if k not in restrictions}
     if expandable:
         restrictions["_expandable"] = expandable
@@ -334,12 +338,12 @@ def render_restriction(view: View, c: Content, operation: str, expand: set[str])
     return out
 
 
-def render_restrictions(view: View, c: Content, expand: set[str]) -> dict:
+def render_restrictions(view: View, c: Content, expand: set[str], *, limit: int = 200) -> dict:
     """Both operations, as `expand=restrictions.read...` on content renders them (expand relative to it)."""
     out: dict = {}
     for operation in ("read", "update"):
         if operation in expand:
-            out[operation] = render_restriction(view, c, operation, sub(expand, operation))
+            out[operation] = render_restriction(view, c, operation, sub(expand, operation), limit=limit)
     out["_expandable"] = {op: "" for op in ("read", "update") if op not in out}
     out["_links"] = {"self": view.url(f"/rest/api/content/{c.id}/restriction/byOperation")}
     return out

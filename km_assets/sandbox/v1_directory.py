@@ -92,6 +92,21 @@ def directory_routes(api: ApiContext, pager: Pager,
             return error(404, f"No user found with identifier: {ident}")
         return render_user(view_of(request), user, parse_expand(request.query_params.get("expand")))
 
+    async def member_of(request: Request):
+        """`user/memberof`: the groups of one user (by accountId on Cloud; username or key on DC)."""
+        ident = (request.query_params.get("accountId") or request.query_params.get("key")
+                 or request.query_params.get("username"))
+        if not ident:
+            raise BadRequest("accountId, key or username is required")
+        view = view_of(request)
+        with site.lock:
+            user = site.find_user(ident)
+            if user is None:
+                return error(404, f"No user found with identifier: {ident}")
+            groups = sorted((site.groups[name] for name in site.groups_of(user)), key=lambda g: g.name)
+            return pager.page(request, groups, lambda g: render_group(view, g), "/rest/api/user/memberof",
+                              default=200)
+
     async def user_list(request: Request):
         """Data Center's user directory (`user/list`), paged like every v1 listing."""
         expand, view = parse_expand(request.query_params.get("expand")), view_of(request)
@@ -145,6 +160,7 @@ def directory_routes(api: ApiContext, pager: Pager,
         ("GET", "/rest/api/space/{key}/permissions/anonymous", dc_space_permissions),
         ("GET", "/rest/api/user/current", current_user),
         ("GET", "/rest/api/user", user_lookup),
+        ("GET", "/rest/api/user/memberof", member_of),
         ("GET", "/rest/api/group", groups),
         ("GET", "/rest/api/group/{name}/member", group_members),
     ]
