@@ -12,7 +12,7 @@ import httpx
 from .client import ConfluenceClient
 from .errors import ConfluenceError, NotFoundError
 
-__all__ = ["RPC_PATH", "SpaceGrants", "space_grants"]
+__all__ = ["RPC_PATH", "SpaceGrants", "deployment_kind", "space_grants"]
 
 RPC_PATH = "/rpc/json-rpc/confluenceservice-v2"
 SpaceGrants = tuple[list[tuple[str, str | None, str]], str | None]
@@ -25,10 +25,18 @@ _RPC_OPS = {"VIEWSPACE": "read", "EDITSPACE": "create_page", "EDITBLOG": "create
             "SETSPACEPERMISSIONS": "administer"}
 
 
-def space_grants(client: ConfluenceClient, space: str) -> SpaceGrants:
+def deployment_kind(client: ConfluenceClient, declared: str = "auto") -> str:
+    """cloud | datacenter: detected when the client was built with detection, else as km.yaml declares."""
+    if client.deployment is not None:
+        return client.deployment.kind
+    return "cloud" if declared == "cloud" else "datacenter"
+
+
+def space_grants(client: ConfluenceClient, space: str, kind: str | None = None) -> SpaceGrants:
     deployment = client.deployment
+    kind = kind or deployment_kind(client)
     try:
-        if deployment is not None and deployment.kind == "cloud":
+        if kind == "cloud":
             return _cloud(client, space), None
         version = deployment.version_tuple if deployment is not None else ()
         if version and version < (9, 1):

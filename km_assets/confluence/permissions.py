@@ -26,10 +26,10 @@ from .client import ConfluenceClient
 from .cql import content_cql
 from .errors import ConfluenceError, NotFoundError
 from .listing import SNAPSHOT_PAGE, content_filter
-from .permission_sources import space_grants
+from .permission_sources import deployment_kind, space_grants
 
-__all__ = ["PERMISSION_EXPAND", "ContentRestrictions", "RestrictionRead", "fetch_content_restrictions",
-           "group_members", "list_restrictions", "space_grants", "user_groups", "user_id"]
+__all__ = ["PERMISSION_EXPAND", "ContentRestrictions", "RestrictionRead", "deployment_kind",
+           "fetch_content_restrictions", "group_members", "list_restrictions", "space_grants", "user_groups", "user_id"]
 
 _OPS = ("read", "update")
 PERMISSION_EXPAND = ",".join(["space", "ancestors"] + [f"restrictions.{op}.restrictions.{kind}"
@@ -116,7 +116,7 @@ def list_restrictions(client: ConfluenceClient, connection: ConnectionSettings,
     flt = content_filter(connection)
     if not flt.content_types:
         return
-    kind = client.deployment.kind if client.deployment is not None else "datacenter"
+    kind = deployment_kind(client, connection.deployment)
     cql = content_cql(space, flt, order="")
     for item in client.paginate("/rest/api/content/search",
                                 {"cql": cql, "expand": PERMISSION_EXPAND, "limit": SNAPSHOT_PAGE[kind]}):
@@ -145,9 +145,9 @@ def _ids(client: ConfluenceClient, path: str, params: dict[str, Any], pick) -> t
         return [], f"{type(err).__name__}: {err}"
 
 
-def user_groups(client: ConfluenceClient, user: str) -> tuple[list[str], str | None]:
+def user_groups(client: ConfluenceClient, user: str, kind: str | None = None) -> tuple[list[str], str | None]:
     """The groups of a user (`user/memberof`): by account id on Cloud, by user name on Server/DC."""
-    cloud = client.deployment is not None and client.deployment.kind == "cloud"
+    cloud = (kind or deployment_kind(client)) == "cloud"
     return _ids(client, "/rest/api/user/memberof", {"accountId" if cloud else "username": user},
                 lambda g: g.get("name"))
 

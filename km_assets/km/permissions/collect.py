@@ -14,6 +14,7 @@ from ...confluence.client import ConfluenceClient
 from ...confluence.permissions import (
     ContentRestrictions,
     RestrictionRead,
+    deployment_kind,
     fetch_content_restrictions,
     group_members,
     list_restrictions,
@@ -41,7 +42,8 @@ def _membership(answer: tuple[list[str], str | None]) -> Membership:
 
 
 def collect_space_inputs(client: ConfluenceClient, connection: ConnectionSettings, space: str) -> SpaceInputs:
-    grants, grants_error = space_grants(client, space)
+    kind = deployment_kind(client, connection.deployment)
+    grants, grants_error = space_grants(client, space, kind)
     nodes = {item.content_id: _node(item, space, True) for item in list_restrictions(client, connection, space)}
     # Ancestors outside the listing, each fetched once (the real API forces it: CONFCLOUD-77618).
     missing = list(dict.fromkeys(a for n in nodes.values() if n.content_type != "blogpost"
@@ -53,5 +55,5 @@ def collect_space_inputs(client: ConfluenceClient, connection: ConnectionSetting
     members = {g: _membership(a) for g, a in client.map_concurrently(lambda g: group_members(client, g), expand)}
     inputs = replace(inputs, group_members=members)
     users = sorted(users_to_look_up(inputs))
-    groups = {u: _membership(a) for u, a in client.map_concurrently(lambda u: user_groups(client, u), users)}
+    groups = {u: _membership(a) for u, a in client.map_concurrently(lambda u: user_groups(client, u, kind), users)}
     return replace(inputs, user_groups=groups)
