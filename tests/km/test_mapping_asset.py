@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -11,7 +13,7 @@ from km_assets.config import load_config
 from km_assets.defs.io_manager import PolarsParquetIOManager
 from km_assets.defs.metadata_assets import metadata_assets, metadata_checks
 from km_assets.defs.resources import confluence_resource
-from km_assets.defs.run import sync_spaces
+from km_assets.defs.run import sync_connection, sync_spaces
 from km_assets.km.mapping import explain_mapping
 
 MAPPING = """\
@@ -57,5 +59,24 @@ def test_article_metadata_maps_a_space_and_resolves_people_once(tmp_path, monkey
     some = sorted(runbooks)[0]
     text = explain_mapping(config, "demo", some)
     assert f"content {some} " in text and "Category: Runbooks\n      from rule; by rules.0 (runbooks)" in text
-    with pytest.raises(KeyError, match="no article with content id 'nope'"):
+    with pytest.raises(LookupError, match="no article with content id 'nope'"):
         explain_mapping(config, "demo", "nope")
+
+
+@pytest.mark.slow
+def test_a_page_moved_to_another_space_takes_that_space_as_category(tmp_path, monkeypatch, fresh_sandbox):
+    """A move makes no new version: the synced version still names the old space, the snapshot the new one."""
+    monkeypatch.setenv("KM_TEST_TOKEN", fresh_sandbox.options.api_token)
+    config = load_config(write_km_yaml(tmp_path, fresh_sandbox.url))
+    connection = config.connection("demo")
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    site = fresh_sandbox.site
+    with dg.instance_for_test() as instance:
+        sync_spaces(config, connection, ["ENG", "OPS"], instance, now=now)
+        site.move("65607", space="ENG", parent="65537")
+        sync_connection(config, connection, ["ENG", "OPS"], instance, now=now)
+    eng = pl.read_parquet(tmp_path / "data/demo/article_metadata/space=ENG/data.parquet")
+    ops = pl.read_parquet(tmp_path / "data/demo/article_metadata/space=OPS/data.parquet")
+    assert "65607" not in ops["content_id"].to_list()
+    moved = eng.filter(pl.col("content_id") == "65607").row(0, named=True)
+    assert (moved["space_key"], moved["Category"]) == ("ENG", "Engineering")

@@ -14,12 +14,14 @@ __all__ = ["explain", "explain_mapping", "read_metadata"]
 
 
 def explain(rows: pl.DataFrame | dict[str, Any], content_id: str | None = None) -> str:
-    """One article's fields, each with where its value came from and the configuration entry behind it."""
+    """One article's fields, each with where its value came from and the configuration entry behind it.
+    `rows`: article_metadata rows (the one with `content_id`), or one row as a dict. LookupError when the
+    id is not there (a plain message, fit for the command line)."""
     if isinstance(rows, pl.DataFrame):
         if content_id is not None:
             rows = rows.filter(pl.col("content_id") == content_id)
         if rows.height == 0:
-            raise KeyError(f"no article with content id {content_id!r} in the metadata")
+            raise LookupError(f"no article with content id {content_id!r} in the metadata")
         row = rows.row(0, named=True)
     else:
         row = rows
@@ -55,6 +57,6 @@ def explain_mapping(config: KmConfig, connection_name: str, content_id: str) -> 
     connection = config.connection(connection_name)
     metadata = read_metadata(config.storage.root, connection.asset_prefix)
     if metadata.height == 0:
-        raise KeyError(f"no article_metadata under {config.storage.root}/{connection.asset_prefix}: "
+        raise LookupError(f"no article_metadata under {config.storage.root}/{connection.asset_prefix}: "
                        f"materialize {connection.asset_prefix}/article_metadata first")
     return explain(metadata, content_id)
