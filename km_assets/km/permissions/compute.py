@@ -65,8 +65,20 @@ def compute_permission_map(inputs: SpaceInputs, group_roles: Mapping[str, str]) 
         rows.extend(_article_rows(rules, node, group_roles))
     if not rows:
         return pl.DataFrame(schema=PERMISSION_MAP)
-    return pl.DataFrame(rows, schema=PERMISSION_MAP).sort("content_id", "access", "principal_type", "principal",
+    columns = {name: (_list_column(name, [r[name] for r in rows]) if isinstance(dtype, pl.List)
+                      else pl.Series(name, [r[name] for r in rows], dtype=dtype))
+               for name, dtype in PERMISSION_MAP.items()}
+    return pl.DataFrame(columns).sort("content_id", "access", "principal_type", "principal",
                                                           nulls_last=True)
+
+
+def _list_column(name: str, values: list[list[str]]) -> pl.Series:
+    """Flags and roles repeat a handful of distinct lists: build those once and gather (polars builds a
+    list column from Python lists one Series per value, which dominated the whole computation)."""
+    index: dict[tuple[str, ...], int] = {}
+    positions = [index.setdefault(tuple(v), len(index)) for v in values]
+    distinct = pl.Series(name, [list(k) for k in index], dtype=pl.List(pl.String))
+    return distinct.gather(positions)
 
 
 def _row(node: Node, access: str, principal_type: str | None, principal: str | None, *, granted: bool,

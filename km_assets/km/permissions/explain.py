@@ -109,6 +109,12 @@ def explain_access(inputs: SpaceInputs, content_id: str, principal: str) -> str:
         else:
             verdict = "DENIED"
         lines.append(f"verdict {access}: {verdict}")
+        if not ok and kind == "user" and not membership_known and blocked is None:
+            # The map never looked this user up (named by no grant or restriction): say who is granted,
+            # so the user's own groups can be checked against it.
+            through = sorted(g for g in rules.candidate_groups(node) if rules.group_access(g, node, access))
+            through += ["anonymous"] if rules.anonymous_access(node, access) else []
+            lines.append(f"  {access} is granted to members of: {', '.join(through) or 'no group'}")
     return "\n".join(lines)
 
 

@@ -39,6 +39,8 @@ class Rules:
     def __init__(self, inputs: SpaceInputs) -> None:
         self.inputs = inputs
         self._holders: dict[str, _Holders] = {}
+        self._blocked: dict[tuple[str, str], tuple[str, str] | None] = {}  # asked per principal: cached
+        self._levels: dict[str, list[Node]] = {}
 
     def holders(self, operation: str) -> _Holders:
         if operation not in self._holders:
@@ -55,10 +57,20 @@ class Rules:
         return [self.inputs.nodes.get(cid) if cid != node.content_id else node for cid in node.chain_ids]
 
     def read_levels(self, node: Node) -> list[Node]:
-        return [n for n in self.chain(node) if n is not None and n.read.restricted]
+        levels = self._levels.get(node.content_id)
+        if levels is None:
+            levels = self._levels[node.content_id] = [n for n in self.chain(node)
+                                                      if n is not None and n.read.restricted]
+        return levels
 
     def blocked(self, node: Node, access: str) -> tuple[str, str] | None:
         """(flag, reason) when missing data leaves this access undecidable: then nobody is granted."""
+        key = (node.content_id, access)
+        if key not in self._blocked:
+            self._blocked[key] = self._blocking(node, access)
+        return self._blocked[key]
+
+    def _blocking(self, node: Node, access: str) -> tuple[str, str] | None:
         if self.inputs.grants_error is not None:
             return "space_permissions_unreadable", self.inputs.grants_error
         for cid, level in zip(node.chain_ids, self.chain(node), strict=True):
