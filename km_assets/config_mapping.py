@@ -16,7 +16,8 @@ Last Updated, Labels -> Tags, Space -> Category). Everything else is optional:
           when: {label: [runbook], space: [OPS], title: "(?i)runbook", ancestor: "^Runbooks$"}
           set: {Category: Runbooks}
 
-Every problem is found when km.yaml loads, with the rule's position (from pydantic's location, e.g.
+Rule labels match the Confluence labels as listed, ignoring case and before label transforms; title,
+ancestor and property patterns are searched, not anchored. Every problem is found when km.yaml loads, with the rule's position (from pydantic's location, e.g.
 `mapping.rules.2`), its name and the reason, so nothing is synced with a half-valid configuration.
 Regular expressions are evaluated by polars (Rust's regex crate), so Python-only syntax (look-around,
 back-references) is refused here rather than failing mid-run.
@@ -116,7 +117,9 @@ class FieldMapping(_Strict):
     source: str | None = None
     type: FieldType = "string"
     default: Any = None  # used when the value is missing (null, empty string or empty list)
-    format: str | None = None  # strftime format when a date becomes a string
+    # strftime format: how a date becomes text (type string), or how a page property's text is read as
+    # a date (type date or datetime); ISO 8601 when not given
+    format: str | None = None
     time_zone: str | None = None  # overrides dates.time_zone for this field
 
     @model_validator(mode="after")

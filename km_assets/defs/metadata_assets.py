@@ -89,7 +89,9 @@ def metadata_assets(connection: ConnectionSettings, storage_root: str) -> list[d
         unresolved = unresolved_ids(ids, people) if uses_people else []
         context.add_output_metadata({
             "rows": df.height, "archived": int(df["archived"].sum()) if df.height else 0,
-            "people_resolved": ids.len() - len(unresolved), "people_unresolved": len(unresolved),
+            # Counted over the space's creators and modifiers, when the mapping shows people at all.
+            "people_resolved": ids.len() - len(unresolved) if uses_people else 0,
+            "people_unresolved": len(unresolved),
             "unresolved_ids": unresolved[:_MAX_IDS], "requests": requests,
             "preview": dg.MetadataValue.md(_preview(df)),
         })

@@ -12,7 +12,8 @@ import polars as pl
 from ...config_mapping import CategorySettings, FieldMapping, LabelSettings, property_kind
 from .properties import prop
 
-__all__ = ["category_columns", "convert", "dtype_of", "is_missing", "label_steps", "labels_column", "literal"]
+__all__ = ["category_columns", "convert", "dtype_of", "is_missing", "kind_of", "label_steps", "labels_column",
+           "literal"]
 
 _DTYPES: dict[str, Any] = {"string": pl.String, "integer": pl.Int64, "boolean": pl.Boolean, "date": pl.Date,
                            "list": pl.List(pl.String)}
