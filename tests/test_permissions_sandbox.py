@@ -176,8 +176,12 @@ def test_explain_access_reads_the_stored_facts(flavor, tmp_path, monkeypatch, in
         text = explain_access_from_storage(config, "demo", restricted, ident(sandbox, "bchen"))
         assert "read restricted to" in text and "verdict read: GRANTED (decided at page 65543)" in text
         text = explain_access_from_storage(config, "demo", restricted, ident(sandbox, "fgarcia"))
-        assert "verdict read: DENIED" in text and "does not admit" in text
+        assert "verdict read: NOT GRANTED" in text and "does not admit" in text
         text = explain_access_from_storage(config, "demo", restricted, "group:confluence-users")
         assert "verdict read: DENIED" in text
+        # A user no grant or restriction names: the map speaks of their groups, and says which.
+        text = explain_access_from_storage(config, "demo", "65537", ident(sandbox, "dlindqvist"))
+        assert "not look up their groups" in text
+        assert "read is granted to members of: confluence-users, engineering" in text
         with pytest.raises(LookupError, match="no permission map|in no permission map"):
             explain_access_from_storage(config, "demo", "999999", "anonymous")

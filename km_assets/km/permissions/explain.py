@@ -73,7 +73,7 @@ def explain_access(inputs: SpaceInputs, content_id: str, principal: str) -> str:
             groups = m.names
             lines.append(f"  groups of {name}: {', '.join(sorted(groups)) or '(none)'}")
         else:
-            lines.append(f"  groups of {name}: UNKNOWN ({m.error if m else 'not looked up'}): fails closed")
+            lines.append(f"  groups of {name}: " + (f"UNKNOWN ({m.error}): fails closed" if m else "not looked up"))
     elif kind == "group":
         groups = frozenset({name})
     lines += [f"  {line}" for line in _space_lines(rules, kind, name, groups, node)]
@@ -104,12 +104,15 @@ def explain_access(inputs: SpaceInputs, content_id: str, principal: str) -> str:
             verdict = f"GRANTED (decided at {where[0]} {where[1]})"
         elif blocked is not None:
             verdict = f"DENIED, fail closed: {blocked[1]}"
+        elif kind == "user" and rules.user_groups(name) is None:
+            verdict = (f"NOT GRANTED to {name} by name; no grant or restriction names {name}, so the map did "
+                       "not look up their groups")
         elif not membership_known:
-            verdict = "DENIED, fail closed: the user's groups are unknown"
+            verdict = "DENIED, fail closed: the user's groups could not be read"
         else:
             verdict = "DENIED"
         lines.append(f"verdict {access}: {verdict}")
-        if not ok and kind == "user" and not membership_known and blocked is None:
+        if not ok and kind == "user" and rules.user_groups(name) is None and blocked is None:
             # The map never looked this user up (named by no grant or restriction): say who is granted,
             # so the user's own groups can be checked against it.
             through = sorted(g for g in rules.candidate_groups(node) if rules.group_access(g, node, access))
