@@ -15,3 +15,5 @@ class PermissionSettings(BaseModel):
     enabled: bool = True
     schedule: Literal["hourly", "daily", "weekly"] = "daily"  # its own cadence, apart from content syncs
     group_roles: dict[str, str] = Field(default_factory=dict)  # Confluence group -> KM role
+    # The "no fail-closed rows" check: warn (access withheld is safe, but someone should look) or error.
+    fail_closed_severity: Literal["warn", "error"] = "warn"

@@ -185,3 +185,18 @@ def test_explain_access_reads_the_stored_facts(flavor, tmp_path, monkeypatch, in
         assert "read is granted to members of: confluence-users, engineering" in text
         with pytest.raises(LookupError, match="no permission map|in no permission map"):
             explain_access_from_storage(config, "demo", "999999", "anonymous")
+
+
+def test_unreadable_space_permissions_fail_the_check_with_count_and_cause(tmp_path, monkeypatch, instance):
+    with Sandbox(options=SandboxOptions(flavor="datacenter", dc_version="9.2.0")) as sandbox:  # not an admin: 500
+        config, connection = configure(tmp_path, monkeypatch, sandbox)
+        connection = connection.model_copy(update={"permissions": connection.permissions.model_copy(
+            update={"fail_closed_severity": "error"})})
+        rows, result = run_permissions(config, connection, "ENG", instance)
+        assert not rows["granted"].any()
+        evaluation = next(c for c in result.get_asset_check_evaluations() if c.check_name == "no_fail_closed_rows")
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        assert evaluation.metadata["count"].value == rows.height
+        assert evaluation.metadata["causes"].value == {"space_permissions_unreadable": rows.height}
+        materialization = result.asset_materializations_for_node("demo__permission_map")[0]
+        assert materialization.metadata["fail_closed_rows"].value == rows.height

@@ -71,13 +71,15 @@ def _flagged(df: pl.DataFrame, flag: str) -> pl.DataFrame:
     return df.filter(pl.col("flags").list.contains(flag))
 
 
-def fail_closed_result(df: pl.DataFrame) -> dg.AssetCheckResult:
-    """Warns when rows are flagged fail-closed: data that could not be read, so access was withheld."""
+def fail_closed_result(df: pl.DataFrame, severity: str = "warn") -> dg.AssetCheckResult:
+    """Rows flagged fail-closed: data that could not be read, so access was withheld (warn, or error
+    with permissions.fail_closed_severity)."""
     flagged = _flagged(df, "fail_closed")
     causes = flagged.select(pl.col("flags").list.get(1, null_on_oob=True).alias("cause"))["cause"]
     counts = dict(sorted(causes.drop_nulls().value_counts().rows())) if flagged.height else {}
     reasons = flagged["reason"].unique(maintain_order=True).head(_MAX_LISTED).to_list()
-    return dg.AssetCheckResult(passed=flagged.is_empty(), severity=dg.AssetCheckSeverity.WARN,
+    level = dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(passed=flagged.is_empty(), severity=level,
                                metadata={"count": flagged.height,
                                          "articles": flagged["content_id"].n_unique() if flagged.height else 0,
                                          "causes": dg.MetadataValue.json(counts), "reasons": reasons})
@@ -99,9 +101,13 @@ def permission_checks(connection: ConnectionSettings) -> list[dg.AssetChecksDefi
     with warnings.catch_warnings():
         # Partitioned asset checks are a preview in Dagster 1.13; they are what runs a check per partition.
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-        for name, evaluate in (("no_fail_closed_rows", fail_closed_result), ("principals_mapped", unmapped_result)):
+        severity = connection.permissions.fail_closed_severity
+        for name, evaluate in (("no_fail_closed_rows", lambda df: fail_closed_result(df, severity)),
+                               ("principals_mapped", unmapped_result)):
             def make(evaluate=evaluate, name=name):
-                @dg.asset_check(asset=asset, name=name, partitions_def=spaces, description=evaluate.__doc__)
+                doc = (fail_closed_result if name == "no_fail_closed_rows" else unmapped_result).__doc__
+
+                @dg.asset_check(asset=asset, name=name, partitions_def=spaces, description=doc)
                 def _check(value: pl.DataFrame) -> dg.AssetCheckResult:
                     return evaluate(value)
                 return _check
