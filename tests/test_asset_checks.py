@@ -34,7 +34,8 @@ from km_assets.sandbox import Sandbox, load_demo_site
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the first sync
 T1 = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)  # the hourly window [12:00, 13:00) has settled
 ARTICLE_CHECKS = {("articles", "titles_not_empty"), ("articles_current", "titles_not_empty"),
-                  ("articles", "fidelity_above_threshold"), ("articles", "no_unhandled_macros")}
+                  ("articles", "fidelity_above_threshold"), ("articles", "no_unhandled_macros"),
+                  ("article_metadata", "article_title_present")}
 # Text inside an ADF extension with no fallback is visible in Confluence and dropped by the converter.
 LOW_FIDELITY_BODY = ("<p>Intro.</p><ac:adf-extension><ac:adf-node type=\"unknown\"><ac:adf-content>"
                      "every one of these words is lost in the export</ac:adf-content></ac:adf-node>"
@@ -168,6 +169,8 @@ def test_sync_runs_the_checks_and_they_catch_bad_articles_and_stale_spaces(tmp_p
             titles = eng[(asset, "titles_not_empty")]
             assert not titles.passed and titles.severity == dg.AssetCheckSeverity.ERROR
             assert titles.metadata["content_ids"].value == [edited["title"]]
+        mapped_title = eng[("article_metadata", "article_title_present")]
+        assert not mapped_title.passed and mapped_title.metadata["content_ids"].value == [edited["title"]]
         fidelity = eng[("articles", "fidelity_above_threshold")]
         assert not fidelity.passed and fidelity.severity == dg.AssetCheckSeverity.WARN
         assert [row["content_id"] for row in fidelity.metadata["lowest"].value] == [edited["fidelity"]]

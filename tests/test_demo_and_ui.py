@@ -113,14 +113,15 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
         assert nodes is not None, "the Dagster UI did not answer within 90 s"
         by_path = {"/".join(n["assetKey"]["path"]): n for n in nodes}
         assert {"demo/raw_history", "demo/raw_content", "demo/snapshot", "demo/articles", "demo/tombstones",
-                "demo/articles_current"} <= set(by_path)
+                "demo/articles_current", "demo/article_metadata", "demo/raw_attachments", "demo/integration_log"} <= set(by_path)
         assert all(n["isPartitioned"] for n in nodes)
         dimensions = {d["name"] for d in by_path["demo/raw_content"]["partitionDefinition"]["dimensionTypes"]}
         assert dimensions == {"space", "window"}
         checks = {("/".join(n["assetKey"]["path"]), c["name"]) for n in nodes
                   for c in (n["assetChecksOrError"] or {}).get("checks", [])}
         assert {("demo/articles", "titles_not_empty"), ("demo/raw_content", "versions_unique"),
-                ("demo/raw_content", "fresh"), ("demo/articles", "no_unhandled_macros")} <= checks
+                ("demo/raw_content", "fresh"), ("demo/articles", "no_unhandled_macros"),
+                ("demo/article_metadata", "article_title_present")} <= checks
         assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile"}
         assert {s["name"] for s in repository["sensors"]} == {"demo__spaces", "demo__refresh"}
         assert {"demo__initial", "demo__window", "demo__reconcile"} <= {j["name"] for j in repository["jobs"]}

@@ -9,11 +9,13 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+import yaml
 from conftest import HOURLY_FROM_NOV_20, write_km_yaml
 
 from km_assets.config import load_config
 from km_assets.confluence import client_for, list_spaces
 from km_assets.defs.run import sync_connection
+from km_assets.km.front_matter import split_front_matter
 from km_assets.sandbox import Sandbox, load_demo_site
 from km_assets.sandbox.site import SpaceGrant
 
@@ -41,6 +43,15 @@ def synced_state(root: Path) -> dict[str, tuple]:
     assert current["content_id"].n_unique() == current.height, "an article appears twice"
     return {r["content_id"]: (r["version"], r["title"], sorted(r["labels"]), r["space_key"], r["parent_id"])
             for r in current.iter_rows(named=True)}
+
+
+def front_matters(root: Path) -> dict[str, dict]:
+    current = pl.read_parquet(root / "demo/articles_current/**/*.parquet", hive_partitioning=True)
+    out = {}
+    for content_id, markdown in current.select("content_id", "markdown").iter_rows():
+        front, _ = split_front_matter(markdown)
+        out[content_id] = yaml.safe_load(front)
+    return out
 
 
 @pytest.mark.slow
@@ -86,6 +97,11 @@ def test_next_windows_and_a_reconciliation_follow_every_kind_of_change(tmp_path,
         assert fresh.id in synced_state(tmp_path / "data")
         tombstones = pl.read_parquet(tmp_path / "data/demo/tombstones/**/*.parquet", hive_partitioning=True)
         assert {purged.id, trashed.id, "65539"} <= set(tombstones["content_id"])
+        # The front matter follows the relabel and the move, which made no new version.
+        front = front_matters(tmp_path / "data")
+        assert sorted(front["65538"]["Tags"]) == ["new-hire", "onboarding"]
+        assert front[moved.id]["Category"] == site.spaces["ENG"].name
+        assert front["65537"]["Article Title"] == "Engineering Home (2026)"
 
         # A third run with nothing new fetches no window again and changes nothing.
         third = sync_connection(config, connection, spaces(), instance, now=T1, log_level="WARNING")

@@ -64,7 +64,8 @@ def versions() -> pl.DataFrame:
 def snapshot() -> pl.DataFrame:
     # 1: relabelled and moved to OPS under 2; 2: edited since (version 6); 3: deleted.
     return pl.DataFrame({"content_id": ["1", "2"], "content_type": ["page", "page"], "version": [2, 6],
-                         "title": ["A2", "B"], "space_key": ["OPS", "OPS"], "parent_id": ["2", "9"],
+                         "title": ["A2", "B"], "space_key": ["OPS", "OPS"],
+                         "space_name": ["Operations", "Operations"], "parent_id": ["2", "9"],
                          "labels": [["x", "y"], []]})
 
 
@@ -77,7 +78,8 @@ def test_current_takes_the_newest_body_and_the_live_metadata():
     current = current_articles(versions(), snapshot()).sort("content_id")
     assert current["content_id"].to_list() == ["1", "2"]
     first = current.row(0, named=True)
-    assert (first["markdown"], first["space_key"], first["parent_id"], first["labels"]) == ("a2", "OPS", "2", ["x", "y"])
+    assert (first["markdown"], first["space_key"], first["space_name"], first["parent_id"], first["labels"]) == (
+        "a2", "OPS", "Operations", "2", ["x", "y"])
     assert current["stale"].to_list() == [False, True]
 
 

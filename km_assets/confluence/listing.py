@@ -156,6 +156,7 @@ def list_space_snapshot(client: ConfluenceClient, connection: ConnectionSettings
             "version": int((item.get("version") or {}).get("number") or 0),
             "title": item.get("title"),
             "space_key": (item.get("space") or {}).get("key"),
+            "space_name": (item.get("space") or {}).get("name"),
             "parent_id": str(ancestors[-1]["id"]) if ancestors else None,
             "labels": [label.get("name") for label in
                        ((item.get("metadata") or {}).get("labels") or {}).get("results") or []],

@@ -23,7 +23,9 @@ from ..confluence.attachments import download_attachments
 from ..confluence.listing import list_attachments, list_space_snapshot
 from ..km.articles import build_articles, page_index
 from ..km.current import SNAPSHOT, current_articles, latest_versions, tombstones
+from ..km.front_matter import with_front_matter
 from ..km.integration_log import INTEGRATION_LOG, read_log, write_integration_log
+from ..km.mapping import FIXED, metadata_schema
 from ..km.schemas import ARTICLES, RAW_ATTACHMENTS, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
 from .partitions import space_partitions, window_partitions, windowed_partitions
@@ -159,13 +161,19 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         context.add_output_metadata({"deleted": gone.height})
         return gone
 
+    km_fields = [name for name in metadata_schema(connection.mapping).names() if name not in FIXED]
+
     @dg.asset(name="articles_current", partitions_def=spaces,
-              ins={"articles": dg.AssetIn(key=[prefix, "articles"]), "snapshot": dg.AssetIn(key=[prefix, "snapshot"])},
-              description="The live articles: newest synced Markdown, current space, parent, title and labels.",
+              ins={"articles": dg.AssetIn(key=[prefix, "articles"]), "snapshot": dg.AssetIn(key=[prefix, "snapshot"]),
+                   "article_metadata": dg.AssetIn(key=[prefix, "article_metadata"])},
+              description="The live articles: newest synced Markdown under front matter of the current mapped "
+                          "fields; current space, parent, title and labels.",
               **common)
-    def articles_current(context: dg.AssetExecutionContext, articles: pl.DataFrame,
-                         snapshot: pl.DataFrame) -> pl.DataFrame:
-        current = current_articles(articles, snapshot)
+    def articles_current(context: dg.AssetExecutionContext, articles: pl.DataFrame, snapshot: pl.DataFrame,
+                         article_metadata: pl.DataFrame) -> pl.DataFrame:
+        # A relabel, move or rename makes no version: the front matter follows the live metadata.
+        current = with_front_matter(current_articles(articles, snapshot), article_metadata, km_fields,
+                                    connection.url)
         context.add_output_metadata({"articles": current.height,
                                      "stale": int(current["stale"].sum()) if current.height else 0})
         return current

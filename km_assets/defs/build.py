@@ -8,6 +8,7 @@ from ..config import ConnectionSettings, KmConfig
 from .assets import connection_assets
 from .checks import connection_checks
 from .io_manager import PolarsParquetIOManager
+from .metadata_assets import metadata_assets, metadata_checks
 from .partitions import space_partitions, windowed_partitions
 from .resources import confluence_resource
 from .schedules import connection_schedules, refresh_sensor, space_sensor
@@ -16,13 +17,13 @@ __all__ = ["JOBS", "build_definitions", "job_name", "sync_job_name"]
 
 # job suffix -> the assets it materializes (each job's assets share one partitioning)
 JOBS = {
-    "initial": ("raw_history", "snapshot", "articles", "tombstones", "articles_current", "raw_attachments",
-                "integration_log"),
+    "initial": ("raw_history", "snapshot", "articles", "article_metadata", "tombstones", "articles_current",
+                "raw_attachments", "integration_log"),
     "window": ("raw_content",),
-    "refresh": ("articles", "tombstones", "articles_current"),
+    "refresh": ("articles", "article_metadata", "tombstones", "articles_current"),
     # Attachments are listed by the first sync; listing them again on every reconciliation would cost one
     # request per page with files (incremental attachments are issue 10's).
-    "reconcile": ("snapshot", "articles", "tombstones", "articles_current", "integration_log"),
+    "reconcile": ("snapshot", "articles", "article_metadata", "tombstones", "articles_current", "integration_log"),
 }
 _DESCRIPTIONS = {
     "initial": "First sync of a space: its history in one listing, then the articles.",
@@ -49,7 +50,9 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
     for connection in config.connections:
         prefix = connection.asset_prefix
         assets.extend(connection_assets(connection, config.storage.root))
+        assets.extend(metadata_assets(connection, config.storage.root))
         assets.extend(connection_checks(connection))  # jobs selecting an asset run its checks too
+        assets.extend(metadata_checks(connection))
         resources[f"confluence_{prefix}"] = confluence_resource(connection)
         for kind, names in JOBS.items():
             jobs.append(dg.define_asset_job(job_name(connection, kind), description=_DESCRIPTIONS[kind],

@@ -8,6 +8,14 @@ from upath import UPath
 __all__ = ["read_ids", "read_space"]
 
 
+def _conformed(path: UPath, schema: pl.Schema) -> pl.DataFrame:
+    """A stored partition in today's schema: a column added since it was written reads as nulls."""
+    with path.open("rb") as handle:
+        frame = pl.read_parquet(handle)
+    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
+    return frame.with_columns(missing).select(schema.names()).cast(schema)
+
+
 def read_space(root: str, prefix: str, assets: list[str], space: str, schema: pl.Schema) -> pl.DataFrame:
     """Every row of the given assets for one space (all windows), in the asset's schema."""
     frames = []
@@ -18,8 +26,7 @@ def read_space(root: str, prefix: str, assets: list[str], space: str, schema: pl
         for path in sorted(folder.rglob("*.parquet")):
             if path.name.startswith("."):
                 continue  # a temporary file of a write in progress
-            with path.open("rb") as handle:
-                frames.append(pl.read_parquet(handle).select(schema.names()).cast(schema))
+            frames.append(_conformed(path, schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
@@ -36,7 +43,5 @@ def read_ids(root: str, prefix: str, assets: list[str], ids: list[str], schema: 
         for path in sorted(folder.rglob("*.parquet")):
             if path.name.startswith("."):
                 continue
-            with path.open("rb") as handle:
-                frame = pl.read_parquet(handle).select(schema.names()).cast(schema)
-            frames.append(frame.filter(pl.col("content_id").is_in(ids)))
+            frames.append(_conformed(path, schema).filter(pl.col("content_id").is_in(ids)))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

@@ -2,7 +2,7 @@
 
 raw_content holds one row per content version, from whichever window saw it (overlaps may repeat a row).
 Deletions, moves, label and restriction changes do not show up as edits, so a reconciliation lists every
-live item's id, version, title, space, parent and labels without bodies. From the two:
+live item's id, version, title, space (key and name), parent and labels without bodies. From the two:
 - tombstones: ids we hold that the reconciliation no longer lists (deleted, trashed, or no longer
   readable by the sync user);
 - current: the newest synced version of each id the reconciliation lists, with the metadata the
@@ -23,11 +23,12 @@ SNAPSHOT = pl.Schema({
     "version": pl.Int64,
     "title": pl.String,
     "space_key": pl.String,
+    "space_name": pl.String,
     "parent_id": pl.String,
     "labels": pl.List(pl.String),
 })
 
-_OVERLAID = ("title", "space_key", "parent_id", "labels")
+_OVERLAID = ("title", "space_key", "space_name", "parent_id", "labels")
 
 
 def latest_versions(versions: pl.DataFrame) -> pl.DataFrame:
