@@ -38,7 +38,7 @@ def _demo(args: argparse.Namespace) -> int:
     root = Path(config.storage.root)
     print(f"\nDagster runs: {len(runs)} ({len(failed)} failed), instance at {os.environ['DAGSTER_HOME']}")
     print(f"Parquet under {root.resolve()}:")
-    for asset in ("raw_history", "articles_current"):
+    for asset in ("raw_history", "articles_current", "article_metadata", "permission_map"):
         pattern = root / connection.asset_prefix / asset / "**" / "*.parquet"
         rows = pl.scan_parquet(str(pattern), hive_partitioning=True).select(pl.len()).collect().item()
         print(f"  {asset:<16} {rows:>5} rows  pl.scan_parquet('{pattern}', hive_partitioning=True)")
@@ -162,7 +162,7 @@ def _sync(args: argparse.Namespace) -> int:
         progress = functools.partial(_progress, connection.name, itertools.count(1))
 
         summary = sync_connection(config, connection, spaces, instance, full=args.full, since=since,
-                                  log_level="WARNING", progress=progress)
+                                  log_level="WARNING", progress=progress, permissions=args.permissions)
         failed += len(summary.failed)
         seconds = (datetime.now(UTC) - started).total_seconds()
         root = Path(config.storage.root) / connection.asset_prefix / "articles_current"
@@ -173,6 +173,31 @@ def _sync(args: argparse.Namespace) -> int:
         for space in spaces:
             print(f"{space:<10} {current.filter(pl.col('space') == space).height:>9}")
     return 1 if failed else 0
+
+
+def _explain_mapping(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .km.mapping import explain_mapping
+
+    try:
+        print(explain_mapping(load_config(args.config), args.connection, args.content_id))
+    except LookupError as err:
+        print(f"km explain-mapping: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _explain_access(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .km.permissions import explain_access_from_storage
+
+    try:
+        print(explain_access_from_storage(load_config(args.config), args.connection, args.content_id,
+                                          args.principal))
+    except LookupError as err:
+        print(f"km explain-access: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _ui(args: argparse.Namespace) -> int:
@@ -230,7 +255,21 @@ def _parser() -> argparse.ArgumentParser:
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--full", action="store_true", help="list each space's whole history again")
     mode.add_argument("--since", help="re-fetch every window from this date or time (UTC) on")
+    sync.add_argument("--permissions", action="store_true",
+                      help="also sync the permission map (it has its own schedule otherwise)")
     sync.set_defaults(handler=_sync)
+
+    mapping = commands.add_parser("explain-mapping", help="which rule set each KM field of one article, and why")
+    mapping.add_argument("connection")
+    mapping.add_argument("content_id")
+    mapping.set_defaults(handler=_explain_mapping)
+
+    access = commands.add_parser("explain-access", help="why a principal may or may not read and edit an article: "
+                                                        "space grant, restricted ancestors, the page, the verdict")
+    access.add_argument("connection")
+    access.add_argument("content_id")
+    access.add_argument("principal", help="account id or user name, user:ID, group:NAME, or anonymous")
+    access.set_defaults(handler=_explain_access)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
     ui.add_argument("--port", type=int, default=3000)

@@ -40,16 +40,34 @@ def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
                                 env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"attempt {attempt}:\n{result.stdout}\n{result.stderr}"
         assert "make ui" in result.stdout
-        for asset in ("raw_history", "articles_current"):
+        for asset in ("raw_history", "articles_current", "article_metadata"):
             df = pl.read_parquet(tmp_path / "data" / "demo" / asset / "**" / "*.parquet", hive_partitioning=True)
             assert df.height == expected, asset
             assert df["content_id"].n_unique() == expected
             assert f"{asset:<16} {expected:>5} rows" in result.stdout
+        permissions = pl.read_parquet(tmp_path / "data/demo/permission_map/**/*.parquet", hive_partitioning=True)
+        assert permissions.filter(pl.col("granted"))["content_id"].n_unique() == expected
+        assert not permissions.filter(~pl.col("granted")).height, "the demo site's permissions all read"
         assert SECRET not in result.stdout + result.stderr
+    # Per space and demo run: the content sync's log and the permission sync's.
     logs = list((tmp_path / "data" / "demo" / "integration_runs").rglob("*.parquet"))
-    assert len(logs) == 2 * len(site.spaces), "one integration log per space and run"
+    assert len(logs) == 2 * 2 * len(site.spaces), "one integration log per space and run"
     gathered = pl.read_parquet(tmp_path / "data/demo/integration_log/**/*.parquet", hive_partitioning=True)
-    assert gathered["run_id"].n_unique() == 2 * len(site.spaces) and (gathered["kind"] == "request").any()
+    assert (gathered["kind"] == "request").any()
+
+    # The explain commands read what the demo stored, by path.
+    mapping = subprocess.run([KM, "--config", str(REPO / "km.yaml"), "explain-mapping", "demo", "65537"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert mapping.returncode == 0, mapping.stderr
+    assert "Article Title" in mapping.stdout and site.content["65537"].title in mapping.stdout
+    restricted = next(c for c in site.content.values() if c.read_groups or c.read_users)
+    access = subprocess.run([KM, "--config", str(REPO / "km.yaml"), "explain-access", "demo", restricted.id,
+                             "anonymous"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert access.returncode == 0, access.stderr
+    assert restricted.id in access.stdout
+    unknown = subprocess.run([KM, "--config", str(REPO / "km.yaml"), "explain-mapping", "demo", "999999999"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 1 and "999999999" in unknown.stderr
     _assert_secret_absent(tmp_path, SECRET)
 
 
@@ -113,7 +131,8 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
         assert nodes is not None, "the Dagster UI did not answer within 90 s"
         by_path = {"/".join(n["assetKey"]["path"]): n for n in nodes}
         assert {"demo/raw_history", "demo/raw_content", "demo/snapshot", "demo/articles", "demo/tombstones",
-                "demo/articles_current", "demo/article_metadata", "demo/raw_attachments", "demo/integration_log"} <= set(by_path)
+                "demo/articles_current", "demo/article_metadata", "demo/raw_attachments", "demo/integration_log",
+                "demo/permission_map"} <= set(by_path)
         assert all(n["isPartitioned"] for n in nodes)
         dimensions = {d["name"] for d in by_path["demo/raw_content"]["partitionDefinition"]["dimensionTypes"]}
         assert dimensions == {"space", "window"}
@@ -121,10 +140,13 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
                   for c in (n["assetChecksOrError"] or {}).get("checks", [])}
         assert {("demo/articles", "titles_not_empty"), ("demo/raw_content", "versions_unique"),
                 ("demo/raw_content", "fresh"), ("demo/articles", "no_unhandled_macros"),
-                ("demo/article_metadata", "article_title_present")} <= checks
-        assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile"}
+                ("demo/article_metadata", "article_title_present"), ("demo/permission_map", "no_fail_closed_rows"),
+                ("demo/permission_map", "principals_mapped")} <= checks
+        assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile",
+                                                                  "demo__permissions"}
         assert {s["name"] for s in repository["sensors"]} == {"demo__spaces", "demo__refresh"}
-        assert {"demo__initial", "demo__window", "demo__reconcile"} <= {j["name"] for j in repository["jobs"]}
+        assert {"demo__initial", "demo__window", "demo__reconcile", "demo__refresh",
+                "demo__permissions"} <= {j["name"] for j in repository["jobs"]}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -47,7 +47,9 @@ def test_materialize_against_the_sandbox_writes_hive_parquet(tmp_path, monkeypat
     spaces = sorted(site.spaces)
 
     summary = sync_spaces(config, connection, spaces, instance)
-    assert [r[3] for r in summary.runs] == [True] * len(spaces)
+    # Per space: the first sync, then the permission map.
+    assert [(r[0], r[1], r[3]) for r in summary.runs] == [
+        *[("initial", s, True) for s in spaces], *[("permissions", s, True) for s in spaces]]
 
     raw = pl.read_parquet(tmp_path / "data/demo/raw_history/**/*.parquet", hive_partitioning=True)
     articles = pl.read_parquet(tmp_path / "data/demo/articles/**/*.parquet", hive_partitioning=True)

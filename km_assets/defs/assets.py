@@ -28,6 +28,7 @@ from ..km.integration_log import INTEGRATION_LOG, read_log, write_integration_lo
 from ..km.mapping import FIXED, metadata_schema
 from ..km.schemas import ARTICLES, RAW_ATTACHMENTS, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
+from .partitions import by_space as space_of_windows
 from .partitions import space_partitions, window_partitions, windowed_partitions
 from .resources import ConfluenceResource
 from .schedules import last_settled_window
@@ -59,7 +60,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     windowed = windowed_partitions(connection)
     resource_key = f"confluence_{prefix}"
     common = {"key_prefix": [prefix], "group_name": prefix, "io_manager_key": "parquet_io_manager"}
-    by_space = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="space")
+    by_space = space_of_windows()
     zone = connection.sync.time_zone
 
     def listing(context, space: str, **window) -> pl.DataFrame:

@@ -10,10 +10,11 @@ from .checks import connection_checks
 from .io_manager import PolarsParquetIOManager
 from .metadata_assets import metadata_assets, metadata_checks
 from .partitions import space_partitions, windowed_partitions
+from .permission_assets import permission_assets, permission_checks
 from .resources import confluence_resource
 from .schedules import connection_schedules, refresh_sensor, space_sensor
 
-__all__ = ["JOBS", "build_definitions", "job_name", "sync_job_name"]
+__all__ = ["JOBS", "build_definitions", "job_kinds", "job_name", "sync_job_name"]
 
 # job suffix -> the assets it materializes (each job's assets share one partitioning)
 JOBS = {
@@ -24,13 +25,20 @@ JOBS = {
     # Attachments are listed by the first sync; listing them again on every reconciliation would cost one
     # request per page with files (incremental attachments are issue 10's).
     "reconcile": ("snapshot", "articles", "article_metadata", "tombstones", "articles_current", "integration_log"),
+    # Its own listing and cadence (permissions.schedule); absent when permissions.enabled is false.
+    "permissions": ("permission_map",),
 }
 _DESCRIPTIONS = {
     "initial": "First sync of a space: its history in one listing, then the articles.",
     "window": "Fetch what changed in one settled window.",
     "refresh": "Rebuild a space's articles from every synced version.",
     "reconcile": "List live items without bodies; record deletions, moves and relabels.",
+    "permissions": "Who may read and edit each article: space permissions and restrictions, mapped to KM roles.",
 }
+
+
+def job_kinds(connection: ConnectionSettings) -> list[str]:
+    return [kind for kind in JOBS if kind != "permissions" or connection.permissions.enabled]
 
 
 def job_name(connection: ConnectionSettings, kind: str) -> str:
@@ -53,8 +61,12 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
         assets.extend(metadata_assets(connection, config.storage.root))
         assets.extend(connection_checks(connection))  # jobs selecting an asset run its checks too
         assets.extend(metadata_checks(connection))
+        if connection.permissions.enabled:
+            assets.extend(permission_assets(connection, config.storage.root))
+            assets.extend(permission_checks(connection))
         resources[f"confluence_{prefix}"] = confluence_resource(connection)
-        for kind, names in JOBS.items():
+        for kind in job_kinds(connection):
+            names = JOBS[kind]
             jobs.append(dg.define_asset_job(job_name(connection, kind), description=_DESCRIPTIONS[kind],
                                             selection=dg.AssetSelection.assets(*[[prefix, n] for n in names])))
         schedules.extend(connection_schedules(connection))

@@ -28,6 +28,7 @@ from ..km.people import (
 )
 from ..km.schemas import RAW_CONTENT
 from .assets import run_now
+from .partitions import by_space as space_of_windows
 from .partitions import space_partitions
 from .resources import ConfluenceResource
 from .storage import read_ids, read_space
@@ -60,7 +61,7 @@ def metadata_assets(connection: ConnectionSettings, storage_root: str) -> list[d
     resource_key = f"confluence_{prefix}"
     settings = connection.mapping
     schema = metadata_schema(settings)
-    by_space = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="space")
+    by_space = space_of_windows()
     uses_people = bool(needed_properties(settings) & _PEOPLE_PROPERTIES)
 
     @dg.asset(name="article_metadata", partitions_def=space_partitions(connection), key_prefix=[prefix],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from ..config import ConnectionSettings
 
-__all__ = ["space_partitions", "window_partitions", "windowed_partitions"]
+__all__ = ["by_space", "space_partitions", "window_partitions", "windowed_partitions"]
 
 
 def space_partitions(connection: ConnectionSettings) -> dg.DynamicPartitionsDefinition:
@@ -26,3 +28,11 @@ def window_partitions(connection: ConnectionSettings) -> dg.TimeWindowPartitions
 def windowed_partitions(connection: ConnectionSettings) -> dg.MultiPartitionsDefinition:
     return dg.MultiPartitionsDefinition({"space": space_partitions(connection),
                                          "window": window_partitions(connection)})
+
+
+def by_space() -> dg.PartitionMapping:
+    """A space's assets depend on every window of that space."""
+    with warnings.catch_warnings():
+        # Beta in Dagster 1.13 and the one mapping that says this; users should not see the warning.
+        warnings.filterwarnings("ignore", category=dg.BetaWarning)
+        return dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="space")

@@ -13,7 +13,7 @@ import dagster as dg
 from ..config import ConnectionSettings, KmConfig
 from ..km.windows import STEPS, Window, window_for
 from .assets import NOW_TAG
-from .build import JOBS, build_definitions, job_name
+from .build import build_definitions, job_kinds, job_name
 from .orphans import fail_orphaned_runs, process_tags
 from .partitions import space_partitions, windowed_partitions
 from .schedules import _window_key, last_settled_window
@@ -70,9 +70,10 @@ def _synced_windows(instance: dg.DagsterInstance, connection: ConnectionSettings
 def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: list[str],
                     instance: dg.DagsterInstance, *, full: bool = False, reconcile: bool = True,
                     now: datetime | None = None, since: datetime | None = None, log_level: str = "INFO",
-                    progress: Callable[[str], None] | None = None) -> SyncSummary:
+                    progress: Callable[[str], None] | None = None, permissions: bool = False) -> SyncSummary:
     """First sync (one listing per space) where there is none, else every settled window since; then
-    a refresh of the articles and, unless told not to, a reconciliation."""
+    a refresh of the articles and, unless told not to, a reconciliation; with `permissions`, the
+    permission map too (it has its own schedule otherwise)."""
     now = now or datetime.now(UTC)
     partitions = space_partitions(connection)
     known = set(instance.get_dynamic_partitions(partitions.name))
@@ -80,7 +81,7 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
     if new:
         instance.add_dynamic_partitions(partitions.name, new)
     defs = build_definitions(config)
-    orphans = fail_orphaned_runs(instance, [job_name(connection, kind) for kind in JOBS])
+    orphans = fail_orphaned_runs(instance, [job_name(connection, kind) for kind in job_kinds(connection)])
     if orphans and progress:
         progress(f"marked {len(orphans)} run(s) of a killed sync as failed: {', '.join(orphans)}")
     tags = {NOW_TAG: now.isoformat(), **process_tags()}
@@ -116,10 +117,14 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
             run("reconcile", space)  # also rebuilds the articles, so moved-in items are found
         elif changed:
             run("refresh", space)
+    if permissions and connection.permissions.enabled:
+        for space in spaces:
+            run("permissions", space)
     return summary
 
 
 def sync_spaces(config: KmConfig, connection: ConnectionSettings, spaces: list[str],
                 instance: dg.DagsterInstance, *, log_level: str = "INFO", now: datetime | None = None) -> SyncSummary:
-    """The first sync of the given spaces (what `km demo` runs)."""
-    return sync_connection(config, connection, spaces, instance, full=True, log_level=log_level, now=now)
+    """The first sync of the given spaces and their permission maps (what `km demo` runs)."""
+    return sync_connection(config, connection, spaces, instance, full=True, log_level=log_level, now=now,
+                           permissions=True)

@@ -2,7 +2,7 @@
 
 The incremental schedule fires once a window has settled (its end plus `sync.lag_minutes`) and asks
 for that window of every known space; the refresh sensor then rebuilds the articles of the spaces whose
-windows found something (an empty window changes nothing). The reconciliation runs on its own cadence.
+windows found something (an empty window changes nothing). The reconciliation and the permission sync run on their own cadences.
 The space sensor adds spaces that match the filters and starts their first sync.
 """
 
@@ -64,7 +64,19 @@ def connection_schedules(connection: ConnectionSettings) -> list[dg.ScheduleDefi
         for space in context.instance.get_dynamic_partitions(spaces_name):
             yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
 
-    return [incremental, reconcile]
+    schedules = [incremental, reconcile]
+    if connection.permissions.enabled:
+        @dg.schedule(name=f"{prefix}__permissions", job_name=f"{prefix}__permissions",
+                     cron_schedule=_cron(connection.permissions.schedule, connection.sync.lag_minutes + 45),
+                     description=f"{connection.permissions.schedule} permission sync of {connection.name!r}: "
+                                 "space permissions and restrictions -> permission_map",
+                     default_status=dg.DefaultScheduleStatus.STOPPED)
+        def permissions(context: dg.ScheduleEvaluationContext):
+            for space in context.instance.get_dynamic_partitions(spaces_name):
+                yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
+
+        schedules.append(permissions)
+    return schedules
 
 
 def space_sensor(connection: ConnectionSettings,
