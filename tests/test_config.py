@@ -82,3 +82,5 @@ def test_the_readme_example_is_a_valid_configuration(tmp_path):
     conn = config.connection("engineering")
     assert conn.sync.time_zone == "Europe/Berlin" and conn.transform.macros == {"roadmap": "drop"}
     assert conn.labels.exclude == ["draft"] and conn.rate_limit.max_concurrency == 4
+    assert [rule.name for rule in conn.mapping.rules] == ["runbooks", "retired"]
+    assert conn.permissions.group_roles == {"confluence-users": "employee", "hr": "hr-staff"}
