@@ -79,10 +79,25 @@ class RateLimitSettings(_Strict):
 
 
 class AttachmentSettings(_Strict):
+    """Downloads (size and media-type policy, checked before any request) and text extraction.
+
+    Extraction runs in a worker process that is killed after `time_limit_s` and whose address space is
+    capped at `memory_mb` above its idle size; archives, video, audio and images are never extracted.
+    `mode`: `separate` writes one `attachment_articles` row per attachment version; `merged` marks
+    them to be appended to the parent article instead.
+    """
+
     download: bool = True
     max_bytes: int = Field(default=52_428_800, ge=0)
     media_types: list[str] = Field(default_factory=list)  # empty: all but the skipped kinds below
     skip_media_types: list[str] = Field(default_factory=lambda: ["video/", "audio/"])
+    extract: bool = True
+    mode: Literal["separate", "merged"] = "separate"
+    extract_media_types: list[str] = Field(default_factory=list)  # empty: every kind we can extract
+    time_limit_s: float = Field(default=60.0, gt=0, le=3600)
+    memory_mb: int = Field(default=1024, ge=64, le=65536)
+    # Office files are zips: what their members may unpack to, in total (zip-bomb guard).
+    max_unpacked_bytes: int = Field(default=524_288_000, ge=0)
 
 
 class TransformSettings(_Strict):
