@@ -34,7 +34,8 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
 def show(frame: pl.DataFrame, key: str, *, limit: int = 50, **extra: Any) -> None:
     """A table (its first `limit` rows) and its figures: key, rows, columns and `extra`."""
     shown = frame.head(limit)
-    with pl.Config(tbl_rows=limit, tbl_cols=-1, fmt_str_lengths=120, fmt_table_cell_list_len=8):
+    with pl.Config(tbl_rows=limit, tbl_cols=-1, fmt_str_lengths=120, fmt_table_cell_list_len=8,
+                   tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         html, text = shown._repr_html_(), repr(shown)
     if frame.height > limit:
         html += f"<p><em>{frame.height - limit} more rows not shown.</em></p>"
