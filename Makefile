@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: env demo test ui lint clean
+.PHONY: env demo test ui lab lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -14,6 +14,8 @@ $(UV):
 
 env: $(UV)
 	$(UV) sync --locked --python $(PYTHON) --quiet
+	@# The notebooks' kernel (km-assets): the venv's Python, installed into the venv (papermill and JupyterLab).
+	.venv/bin/python -m km_assets.reports.kernel
 
 demo: env
 	.venv/bin/km demo
@@ -23,6 +25,11 @@ test: env
 
 ui: env
 	.venv/bin/km ui
+
+# JupyterLab on 127.0.0.1 (the token is printed in the URL), opening notebooks/ with the km-assets kernel.
+lab: env
+	.venv/bin/jupyter lab --ip=127.0.0.1 --no-browser --ServerApp.root_dir=. \
+		--ServerApp.default_url=/lab/tree/notebooks --MultiKernelManager.default_kernel_name=km-assets
 
 lint: env
 	.venv/bin/ruff check .

@@ -1,4 +1,4 @@
-"""The `km` command: a thin face over the packages (demo, sandbox; later test-connection, sync, report)."""
+"""The `km` command: a thin face over the packages (demo, sandbox, test-connection, sync, report, ...)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,14 @@ def _demo(args: argparse.Namespace) -> int:
         pattern = root / connection.asset_prefix / asset / "**" / "*.parquet"
         rows = pl.scan_parquet(str(pattern), hive_partitioning=True).select(pl.len()).collect().item()
         print(f"  {asset:<16} {rows:>5} rows  pl.scan_parquet('{pattern}', hive_partitioning=True)")
+    if not failed:
+        from .reports import run_report
+
+        # The sandbox is gone by now: the report reads only what the sync stored.
+        html = run_report(config, connection.name, out_dir="reports")
+        print(f"\nSync report: {html}")
     print("\nOpen the Dagster UI on the same data:  make ui   (then http://127.0.0.1:3000)")
+    print("Explore the data in notebooks:         make lab  (notebooks/)")
     return 1 if failed else 0
 
 
@@ -56,6 +63,17 @@ def _rate(value: str) -> float:
     if rate < 0:
         raise argparse.ArgumentTypeError("a rate cannot be negative")
     return rate
+
+
+def _date(value: str) -> str:
+    """A date or ISO time, checked here so a typo fails before the notebook starts."""
+    from .reports.store import parse_moment
+
+    try:
+        parse_moment(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-20 or 2026-11-20T08:00, got {value!r}") from None
+    return value
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -200,6 +218,38 @@ def _explain_access(args: argparse.Namespace) -> int:
     return 0
 
 
+def _why_missing(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .reports.why_missing import diagnose_missing
+
+    try:
+        verdict = diagnose_missing(load_config(args.config), args.connection, args.page)
+    except ValueError as err:
+        print(f"km why-missing: {err}", file=sys.stderr)
+        return 2
+    print(verdict.text())
+    return 0 if verdict.reason == "synced" else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .config import ConfigError, load_config
+    from .reports import ReportError, run_report
+
+    config = load_config(args.config)
+    connections = [config.connection(args.connection)] if args.connection else list(config.connections)
+    if not connections:
+        raise ConfigError("km.yaml lists no connections")
+    for connection in connections:
+        try:
+            html = run_report(config, connection.name, args.since, args.until, args.out,
+                              config_path=args.config)
+        except (ReportError, ValueError) as err:
+            print(f"km report: {err}", file=sys.stderr)
+            return 1
+        print(html)
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from .defs.run import dagster_instance
 
@@ -270,6 +320,20 @@ def _parser() -> argparse.ArgumentParser:
     access.add_argument("content_id")
     access.add_argument("principal", help="account id or user name, user:ID, group:NAME, or anonymous")
     access.set_defaults(handler=_explain_access)
+
+    missing = commands.add_parser("why-missing", help="what keeps one Confluence page out of the KM: a filter, "
+                                  "its status, permissions, a window not synced yet, its conversion, or where it is")
+    missing.add_argument("connection")
+    missing.add_argument("page", help="a content id or a page URL (/pages/ID/..., ?pageId=ID, /display/KEY/Title)")
+    missing.set_defaults(handler=_why_missing)
+
+    report = commands.add_parser("report", help="run the sync report notebook (papermill) and render it as HTML "
+                                 "under reports/; prints the HTML's path")
+    report.add_argument("connection", nargs="?", default=None, help="connection to report on (default: every one)")
+    report.add_argument("--since", type=_date, default=None, help="from this date or time (UTC), inclusive")
+    report.add_argument("--until", type=_date, default=None, help="until this date (the whole day) or time (UTC)")
+    report.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
+    report.set_defaults(handler=_report)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
     ui.add_argument("--port", type=int, default=3000)
