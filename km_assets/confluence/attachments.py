@@ -9,6 +9,11 @@
 - Files land at root/<container>/<attachment>/v<version>/<safe name>, written to a temp name beside it
   and renamed when complete, with a sidecar JSON (size, sha256) that lets a re-run skip them.
 - One attachment's failure is a row; refused credentials are not an item problem and propagate.
+- One download per stored binary (`identity`): Confluence gives no hash before a download, but Cloud
+  names each stored binary by its media `fileId`, so attachments sharing one (a page copied with its
+  files) are fetched once, and a binary stored by an earlier run (`known`) is not fetched again. Data
+  Center has no such id: there an attachment version is its own identity, and equal bytes are only
+  found after the download (the extraction step de-duplicates by sha256).
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import re
 import secrets
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -34,7 +39,7 @@ from .client import ConfluenceClient
 from .errors import AuthenticationError, ConfluenceError, PermissionDeniedError
 
 __all__ = ["DownloadResult", "LocalStore", "UnsafePathError", "attachment_path", "download_attachment",
-           "download_attachments", "download_request", "safe_filename", "skip_reason"]
+           "download_attachments", "download_request", "identity", "safe_filename", "skip_reason"]
 
 Status = Literal["downloaded", "skipped", "failed"]
 CHUNK_BYTES = 64 * 1024
@@ -300,19 +305,54 @@ def _note(client: ConfluenceClient, result: DownloadResult) -> DownloadResult:
     return result
 
 
+def identity(record: dict[str, Any]) -> str:
+    """What names one stored binary before it is downloaded: Cloud's media fileId, else the version."""
+    file_id = record.get("file_id")
+    if file_id:
+        return f"file:{file_id}"
+    return f"attachment:{record['attachment_id']}:v{int(record.get('version') or 1)}"
+
+
+def _stored(store: LocalStore, rel: str | None, record: dict[str, Any]) -> DownloadResult | None:
+    """The binary an earlier run stored for this identity, if it is still there and intact."""
+    if not rel:
+        return None
+    try:
+        path = PurePosixPath(rel)
+        meta = store.read_meta(path) or {}
+        size, sha256 = meta.get("bytes"), meta.get("sha256")
+        if isinstance(size, int) and isinstance(sha256, str) and store.matches(path, size, sha256):
+            return _result(record, "skipped", ALREADY_STORED, path=rel, bytes=size, sha256=sha256)
+    except (UnsafePathError, ValueError, OSError):
+        pass  # a row naming a path outside the store is not trusted: download again
+    return None
+
+
 def download_attachments(client: ConfluenceClient, records: Iterable[dict[str, Any]],
-                         root: Path | str | LocalStore, settings: AttachmentSettings) -> Iterator[DownloadResult]:
-    """Download many, at most the client's concurrency at once; results in completion order.
+                         root: Path | str | LocalStore, settings: AttachmentSettings,
+                         known: Mapping[str, str] | None = None) -> Iterator[DownloadResult]:
+    """Download many, once per `identity`, at most the client's concurrency at once.
+
+    `known` maps identities to paths (relative to root) that earlier runs stored: those are checked
+    on disk, not fetched. Attachments sharing an identity get the one download's result, with a
+    reason naming the attachment it came from. Results come in completion order.
 
     401 always propagates. 403 propagates until one download has succeeded: before that it most
     likely means the token is of the wrong kind; after it, one page is closed to us.
     """
     store = root if isinstance(root, LocalStore) else LocalStore(root)
+    known = known or {}
     proven = threading.Event()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for n, record in enumerate(records):
+        # Policy is per attachment (its own name and media type): a refused one is never a group's member.
+        key = f"refused:{n}" if skip_reason(record, settings) else identity(record)
+        groups.setdefault(key, []).append(record)
 
-    def one(record: dict[str, Any]) -> DownloadResult:
+    def fetch(record: dict[str, Any]) -> DownloadResult:
         try:
-            result = download_attachment(client, record, store, settings)
+            result = (None if skip_reason(record, settings) else _stored(store, known.get(identity(record)), record)) \
+                or download_attachment(client, record, store, settings)  # which applies the policy again
         except PermissionDeniedError as err:
             if not proven.is_set():
                 raise
@@ -322,5 +362,23 @@ def download_attachments(client: ConfluenceClient, records: Iterable[dict[str, A
             proven.set()
         return result
 
-    for _, result in client.map_concurrently(one, records):
-        yield result
+    def one(group: list[dict[str, Any]]) -> list[DownloadResult]:
+        # A member whose download fails (deleted since the listing, say) keeps its failure; the next
+        # member tries, and the first success serves the rest.
+        results: list[DownloadResult] = []
+        for n, record in enumerate(group):
+            result = fetch(record)
+            results.append(result)
+            if result.status != "failed":
+                return results + [_same_file(result, other) for other in group[n + 1:]]
+        return results
+
+    for _, results in client.map_concurrently(one, list(groups.values())):
+        yield from results
+
+
+def _same_file(result: DownloadResult, record: dict[str, Any]) -> DownloadResult:
+    reason = result.reason if result.reason == ALREADY_STORED or result.status != "downloaded" else \
+        f"same file as {result.attachment_id} ({identity(record)}): downloaded once"
+    return replace(result, attachment_id=str(record["attachment_id"]), container_id=str(record["container_id"]),
+                   version=int(record.get("version") or 1), reason=reason, media_type=record.get("media_type"))

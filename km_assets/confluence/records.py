@@ -91,6 +91,9 @@ def attachment_record(item: dict[str, Any], container_id: str, base_url: str) ->
         "created_at": parse_time(version.get("when")),
         "created_by": person_id(version.get("by")),
         "status": item.get("status"),
+        # Cloud's media platform id of the stored binary (v1 extensions.fileId = v2 fileId): equal ids are
+        # equal bytes. Data Center has none.
+        "file_id": extensions.get("fileId") or item.get("fileId"),
         "download_path": download,
         "download_url": (download if download and download.startswith("http") else
                          (base + download) if download else None),

@@ -19,15 +19,15 @@ import polars as pl
 
 from ..config import ConnectionSettings
 from ..confluence import list_space_content
-from ..confluence.attachments import download_attachments
-from ..confluence.listing import list_attachments, list_space_snapshot
+from ..confluence.listing import list_space_snapshot
 from ..km.articles import build_articles, page_index
 from ..km.current import SNAPSHOT, current_articles, latest_versions, tombstones
 from ..km.front_matter import with_front_matter
 from ..km.integration_log import INTEGRATION_LOG, read_log, write_integration_log
 from ..km.mapping import FIXED, metadata_schema
-from ..km.schemas import ARTICLES, RAW_ATTACHMENTS, RAW_CONTENT, frame
+from ..km.schemas import ARTICLES, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
+from .attachment_assets import attachment_assets
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions, window_partitions, windowed_partitions
 from .resources import ConfluenceResource
@@ -179,31 +179,6 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                                      "stale": int(current["stale"].sum()) if current.height else 0})
         return current
 
-    @dg.asset(name="raw_attachments", partitions_def=spaces, deps=versions_deps,
-              required_resource_keys={resource_key},
-              metadata={"dagster/column_schema": _column_schema(RAW_ATTACHMENTS)},
-              description="Attachments of the space's synced pages: metadata, and files under the storage root "
-                          "(attachment_files/) when downloads are on.", **common)
-    def raw_attachments(context: dg.AssetExecutionContext) -> pl.DataFrame:
-        if "attachment" not in connection.content_types:
-            return pl.DataFrame(schema=RAW_ATTACHMENTS)
-        space = context.partition_key
-        versions = synced_versions(space)
-        live = read_space(storage_root, prefix, ["snapshot"], space, SNAPSHOT)
-        latest = latest_versions(versions) if versions.height else versions
-        if live.height:
-            latest = latest.join(live.select("content_id"), on="content_id", how="semi")  # live pages only
-        owners = latest.filter(pl.col("has_attachments").fill_null(True))["content_id"].to_list()
-        resource: ConfluenceResource = getattr(context.resources, resource_key)
-        with resource.client(connection) as client:
-            listed = list(list_attachments(client, owners))
-            rows = attachment_rows(client, listed, connection.attachments,
-                                   f"{storage_root}/{prefix}/attachment_files")
-        df = pl.DataFrame(rows, schema=RAW_ATTACHMENTS) if rows else pl.DataFrame(schema=RAW_ATTACHMENTS)
-        context.add_output_metadata({"attachments": df.height, "requests": client.requests_made,
-                                     **{s: int((df["status"] == s).sum()) for s in ("downloaded", "skipped", "failed")}})
-        return df
-
     @dg.asset(name="integration_log", partitions_def=spaces,
               deps=[*versions_deps, dg.AssetDep(snapshot)],
               metadata={"dagster/column_schema": _column_schema(INTEGRATION_LOG)},
@@ -217,22 +192,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
             "errors": int((log["kind"] == "error").sum()) if log.height else 0})
         return log
 
-    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current, raw_attachments,
-            integration_log]
+    # raw_attachments and attachment_articles live in attachment_assets.py.
+    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current,
+            *attachment_assets(connection, storage_root), integration_log]
 
-
-
-def attachment_rows(client, listed: list[dict], settings, files_root: str) -> list[dict]:
-    """raw_attachments rows: the listing, with the download's outcome when downloads are on."""
-    outcomes = ({r.attachment_id: r for r in download_attachments(client, listed, files_root, settings)}
-                if settings.download and listed else {})
-    rows = []
-    for record in listed:
-        outcome = outcomes.get(record["attachment_id"])
-        rows.append({**{k: record.get(k) for k in RAW_ATTACHMENTS.names()
-                        if k not in ("status", "reason", "path", "sha256")},
-                     "status": outcome.status if outcome else "listed",
-                     "reason": outcome.reason if outcome else None,
-                     "path": outcome.path if outcome else None,
-                     "sha256": outcome.sha256 if outcome else None})
-    return rows

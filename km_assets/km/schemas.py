@@ -47,6 +47,7 @@ RAW_ATTACHMENTS = pl.Schema({
     "reason": pl.String,
     "path": pl.String,  # relative to <root>/<connection>/attachment_files
     "sha256": pl.String,
+    "file_id": pl.String,  # Cloud's media fileId: the download's identity (None on Data Center)
 })
 
 ARTICLES = pl.Schema({

@@ -11,6 +11,7 @@ import copy
 import struct
 import threading
 import time
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,10 +96,18 @@ class Attachment:
     version: int = 1
     status: str = "current"
     comment: str = ""
+    # Cloud's media platform stores each uploaded binary once under a fileId; attachments that
+    # Confluence made from one binary (copy_attachment) share it. None: this version's own upload.
+    shared_file_id: str | None = None
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+    @property
+    def file_id(self) -> str:
+        """The media fileId (v1 `extensions.fileId`, v2 `fileId`): one per stored binary, new per version."""
+        return self.shared_file_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/{self.version}"))
 
 
 @dataclass
@@ -377,12 +386,30 @@ class Site:
             if existing is not None:
                 existing.data, existing.media_type = data, media_type
                 existing.version += 1
+                existing.shared_file_id = None  # a new upload: a new binary
                 return existing
             att = Attachment(id=attachment_id or f"att{self.new_id()}", container_id=content_id,
                              filename=filename, media_type=media_type, data=data,
                              created=at or datetime.now(UTC), creator=by)
             self.attachments[att.id] = att
             return att
+
+    def copy_attachment(self, attachment_id: str, content_id: str, *, by: str | None = None,
+                        at: datetime | None = None) -> Attachment:
+        """Attach the same stored binary to another page (as copying a page with its files does):
+        a new attachment id and container, the same bytes and media fileId."""
+        with self.lock:
+            source = self.attachments[attachment_id]
+            att = Attachment(id=f"att{self.new_id()}", container_id=content_id, filename=source.filename,
+                             media_type=source.media_type, data=source.data, created=at or datetime.now(UTC),
+                             creator=by or source.creator, shared_file_id=source.file_id)
+            self.attachments[att.id] = att
+            return att
+
+    def remove_attachment(self, attachment_id: str) -> None:
+        """Deleted from its page (Confluence keeps it in the trash; listings no longer show it)."""
+        with self.lock:
+            self.attachments[attachment_id].status = "trashed"
 
     def add_space(self, key: str, name: str, *, grants: list[SpaceGrant] | None = None) -> Space:
         with self.lock:

@@ -10,7 +10,6 @@ Server/DC).
 from __future__ import annotations
 
 import base64
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
@@ -218,7 +217,7 @@ def _extensions(view: View, node: _Node) -> dict:
         if view.cloud:  # Cloud's media platform ids (go-atlassian and querypie recordings)
             major, _, minor = a.media_type.partition("/")
             out["mediaTypeDescription"] = f"{minor.upper()} {'Image' if major == 'image' else 'File'}"
-            out["fileId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{a.id}/{a.version}"))
+            out["fileId"] = a.file_id
             out["collectionName"] = f"contentId-{a.container_id}"
         return out
     if node.type == "comment":

@@ -9,11 +9,9 @@ real Cloud answers, although the spec does not mark those fields nullable.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 import struct
-import uuid
 import zlib
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -225,8 +223,7 @@ def render_attachment(site: Site, a: Attachment) -> dict:
     # Cloud deprecated the download servlet for API tokens (CHANGE-2735): point at the v1 REST download,
     # which answers 302 to the media host.
     download = f"/rest/api/content/{a.container_id}/child/attachment/{a.id}/download"
-    file_id = uuid.UUID(bytes=hashlib.md5(a.id.encode()).digest(), version=4)
-    out: dict = {"fileId": str(file_id), "downloadLink": download, "createdAt": iso(a.created),
+    out: dict = {"fileId": a.file_id,  # the same media id v1 gives in extensions.fileId "downloadLink": download, "createdAt": iso(a.created),
                  "mediaTypeDescription": _MEDIA_DESCRIPTIONS.get(a.media_type, "File"), "webuiLink": webui,
                  "comment": a.comment,
                  "version": {"number": a.version, "message": a.comment, "minorEdit": False,
