@@ -6,6 +6,7 @@ thread starts, so the port is known up front and readiness is polled with a dead
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -102,10 +103,19 @@ class Sandbox:
         self.stop()
 
     def wait_forever(self) -> None:
-        """Block until interrupted (Ctrl-C), for the `km sandbox` command."""
+        """Block until interrupted (Ctrl-C or SIGTERM), for the `km sandbox` command."""
         assert self._thread is not None
+        if threading.current_thread() is threading.main_thread():
+            # A shell that starts us in the background (or a supervisor) may hand us SIGINT and SIGTERM
+            # ignored, and Python keeps an inherited "ignore": stopping must not depend on that.
+            signal.signal(signal.SIGINT, _interrupt)
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             while self._thread.is_alive():
                 self._thread.join(0.5)
         except KeyboardInterrupt:
             pass
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
