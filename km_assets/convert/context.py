@@ -10,10 +10,11 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Literal
 from urllib.parse import quote
 
-__all__ = ["ConversionContext", "MacroPolicy", "PageRef"]
+__all__ = ["ConversionContext", "MacroPolicy", "PageIndex", "PageRef"]
 
 MacroPolicy = Literal["convert", "html", "placeholder", "drop"]
 TableMode = Literal["auto", "html", "repeat"]
@@ -32,6 +33,26 @@ class PageRef:
     body: str | None = None  # storage body, for include
     children: tuple[str, ...] = ()  # child page ids, in order
     posting_day: str | None = None  # blog posts: yyyy/mm/dd
+
+
+class PageIndex(dict[str, PageRef]):
+    """The pages in the sync by id, with their (space, title) index built once.
+
+    Every article's context looks pages up by title; building that index per article made a space's
+    conversion quadratic in its size (55 s of 212 for 10,000 pages)."""
+
+    @cached_property
+    def by_title(self) -> dict[tuple[str, str], PageRef]:
+        index: dict[tuple[str, str], PageRef] = {}
+        for page in self.values():
+            index.setdefault((page.space, page.title), page)
+        return index
+
+
+def _title_index(pages: Mapping[str, PageRef]) -> dict[tuple[str, str], PageRef]:
+    if isinstance(pages, PageIndex):
+        return pages.by_title
+    return PageIndex(pages).by_title
 
 
 @dataclass
@@ -57,9 +78,7 @@ class ConversionContext:
     include_chain: tuple[str, ...] = ()  # ids of the pages whose include macros led here, outermost first
 
     def __post_init__(self) -> None:
-        self._by_title: dict[tuple[str, str], PageRef] = {}
-        for page in self.pages.values():
-            self._by_title.setdefault((page.space, page.title), page)
+        self._by_title = _title_index(self.pages)
         if self.article_path is None and self.page_id in self.pages:
             self.article_path = self.pages[self.page_id].path
 

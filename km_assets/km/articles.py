@@ -6,7 +6,7 @@ import polars as pl
 import yaml
 
 from ..config import TransformSettings
-from ..convert import ConversionContext, PageRef, convert_storage
+from ..convert import ConversionContext, PageIndex, PageRef, convert_storage
 from .schemas import ARTICLES, frame
 
 __all__ = ["article_path", "build_articles", "front_matter", "page_index"]
@@ -21,17 +21,17 @@ def article_path(space_key: str, content_id: str) -> str:
     return f"{space_key}/{content_id}.md"
 
 
-def page_index(raw: pl.DataFrame) -> dict[str, PageRef]:
+def page_index(raw: pl.DataFrame) -> PageIndex:
     """Every page in the sync, so links and include macros can stay inside the KM."""
     rows = raw.select("content_id", "space_key", "title", "url", "parent_id", "body_storage").rows(named=True)
     children: dict[str, list[str]] = {}
     for row in rows:
         if row["parent_id"]:
             children.setdefault(row["parent_id"], []).append(row["content_id"])
-    return {row["content_id"]: PageRef(id=row["content_id"], space=row["space_key"], title=row["title"],
-                                       path=article_path(row["space_key"], row["content_id"]), url=row["url"],
-                                       body=row["body_storage"], children=tuple(children.get(row["content_id"], ())))
-            for row in rows}
+    return PageIndex((row["content_id"], PageRef(
+        id=row["content_id"], space=row["space_key"], title=row["title"],
+        path=article_path(row["space_key"], row["content_id"]), url=row["url"], body=row["body_storage"],
+        children=tuple(children.get(row["content_id"], ())))) for row in rows)
 
 
 def people(raw: pl.DataFrame) -> dict[str, str]:
@@ -63,7 +63,8 @@ def front_matter(row: dict) -> str:
 def build_articles(raw: pl.DataFrame, site_url: str, transform: TransformSettings | None = None,
                    pages: dict[str, PageRef] | None = None) -> pl.DataFrame:
     transform = transform or TransformSettings()
-    pages = page_index(raw) if pages is None else pages
+    # One title index for the whole batch, however the pages were handed in.
+    pages = page_index(raw) if pages is None else pages if isinstance(pages, PageIndex) else PageIndex(pages)
     users = people(raw)
     rows = []
     for row in raw.iter_rows(named=True):
