@@ -223,7 +223,8 @@ def render_attachment(site: Site, a: Attachment) -> dict:
     # Cloud deprecated the download servlet for API tokens (CHANGE-2735): point at the v1 REST download,
     # which answers 302 to the media host.
     download = f"/rest/api/content/{a.container_id}/child/attachment/{a.id}/download"
-    out: dict = {"fileId": a.file_id,  # the same media id v1 gives in extensions.fileId "downloadLink": download, "createdAt": iso(a.created),
+    # fileId: the same media id v1 gives in extensions.fileId (shared by copies of one binary).
+    out: dict = {"fileId": a.file_id, "downloadLink": download, "createdAt": iso(a.created),
                  "mediaTypeDescription": _MEDIA_DESCRIPTIONS.get(a.media_type, "File"), "webuiLink": webui,
                  "comment": a.comment,
                  "version": {"number": a.version, "message": a.comment, "minorEdit": False,
