@@ -53,3 +53,20 @@ def test_refresh_sensor_requests_only_spaces_whose_window_found_rows(tmp_path, m
         home = current.filter(pl.col("content_id") == "65537").row(0, named=True)
         assert home["version"] == fresh_sandbox.site.content["65537"].version.number
         assert "Edited after the first sync." in home["markdown"]
+
+
+def test_km_sync_without_reconciliation_refreshes_only_spaces_whose_windows_found_rows(tmp_path, monkeypatch,
+                                                                                      fresh_sandbox):
+    monkeypatch.setenv("KM_TEST_TOKEN", fresh_sandbox.options.api_token)
+    config = load_config(write_km_yaml(tmp_path, fresh_sandbox.url,
+                                       HOURLY_FROM_NOV_20 + f"    spaces: {{include: [{', '.join(SPACES)}]}}\n"))
+    connection = config.connection("demo")
+    with dg.instance_for_test() as instance:
+        assert not sync_connection(config, connection, SPACES, instance, now=T0, log_level="WARNING").failed
+        fresh_sandbox.site.edit("65537", by="amoreau", body="<p>Edited.</p>",
+                                at=datetime(2026, 11, 26, 12, 5, tzinfo=UTC))
+        second = sync_connection(config, connection, SPACES, instance, now=T1, reconcile=False,
+                                 log_level="WARNING")
+        assert [(kind, partition) for kind, partition, _, _ in second.runs if kind != "window"] == [
+            ("refresh", "ENG")]
+        assert sum(kind == "window" for kind, *_ in second.runs) == len(SPACES)

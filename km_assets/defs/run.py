@@ -88,13 +88,14 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     summary = SyncSummary()
 
-    def run(kind: str, partition: str | dg.MultiPartitionKey) -> None:
+    def run(kind: str, partition: str | dg.MultiPartitionKey) -> dg.ExecuteInProcessResult:
         job = defs.resolve_job_def(job_name(connection, kind))
         if progress:
             progress(f"{kind} {partition}")
         result = job.execute_in_process(partition_key=partition, instance=instance, tags=tags,
                                         run_config=run_config, raise_on_error=True)
         summary.runs.append((kind, str(partition), result.run_id, result.success))
+        return result
 
     last = last_settled_window(connection, now)
     for space in spaces:
@@ -110,12 +111,12 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
         while window.end <= last.end:
             key = _window_key(connection, window)
             if key not in synced:
-                run("window", dg.MultiPartitionKey({"space": space, "window": key}))
-                changed = True
+                result = run("window", dg.MultiPartitionKey({"space": space, "window": key}))
+                changed = changed or _found_rows(result)
             window = Window(window.end, window.end + STEPS[connection.schedule])
         if reconcile:
             run("reconcile", space)  # also rebuilds the articles, so moved-in items are found
-        elif changed:
+        elif changed:  # windows that found nothing leave the articles as they are (as the refresh sensor does)
             run("refresh", space)
     if permissions and connection.permissions.enabled:
         for space in spaces:
@@ -128,3 +129,12 @@ def sync_spaces(config: KmConfig, connection: ConnectionSettings, spaces: list[s
     """The first sync of the given spaces and their permission maps (what `km demo` runs)."""
     return sync_connection(config, connection, spaces, instance, full=True, log_level=log_level, now=now,
                            permissions=True)
+
+
+def _found_rows(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether a window run's raw_content materialization holds any row."""
+    for event in result.get_asset_materialization_events():
+        rows = event.materialization.metadata.get("rows")
+        if rows is not None and rows.value:
+            return True
+    return False
