@@ -28,6 +28,7 @@ from ..km.mapping import FIXED, metadata_schema
 from ..km.schemas import ARTICLES, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
 from .attachment_assets import attachment_assets
+from .history import history_cutoff
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions, window_partitions, windowed_partitions
 from .resources import ConfluenceResource
@@ -100,6 +101,15 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         window_def = window_partitions(connection)
         bounds = window_def.time_window_for_partition_key(key["window"])
         window = Window(bounds.start.astimezone(UTC), bounds.end.astimezone(UTC))
+        cutoff = history_cutoff(context.instance, prefix, key["space"])
+        if cutoff is not None and window.end <= cutoff:
+            # Inside the first sync's listing: materializing every window of a space (a UI backfill)
+            # costs no request for the history, only for the windows after it.
+            history = read_space(storage_root, prefix, ["raw_history"], key["space"], RAW_CONTENT)
+            kept = rows_in_window(history, window)
+            context.add_output_metadata({"rows": kept.height, "requests": 0, "source": "raw_history",
+                                         "window": f"{window.start.isoformat()} .. {window.end.isoformat()}"})
+            return kept
         after, before = cql_bounds(window, zone, timedelta(minutes=connection.sync.overlap_minutes))
         listed = listing(context, key["space"], modified_after=_local(after), modified_before=_local(before))
         kept = rows_in_window(listed, window)

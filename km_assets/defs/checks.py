@@ -25,6 +25,7 @@ import polars as pl
 from ..config import ConnectionSettings
 from ..km.windows import Window
 from .assets import NOW_TAG
+from .history import history_cutoff
 from .partitions import space_partitions, window_partitions, windowed_partitions
 from .schedules import last_settled_window
 
@@ -100,15 +101,6 @@ def freshness_result(expected: datetime, through: dict[str, datetime | None]) ->
                                          "not_synced_yet": never})
 
 
-def _history_cutoff(instance: dg.DagsterInstance, prefix: str, space: str) -> datetime | None:
-    # The same lookup as run.history_cutoff; run imports build, which imports this module.
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey([prefix, "raw_history"]), asset_partitions=[space]),
-        limit=1).records
-    cutoff = records[0].asset_materialization.metadata.get("cutoff") if records else None
-    return datetime.fromisoformat(cutoff.value) if cutoff is not None else None
-
-
 def _synced_windows(instance: dg.DagsterInstance, connection: ConnectionSettings) -> dict[str, list[Window]]:
     windowed = windowed_partitions(connection)
     by_space: dict[str, list[Window]] = {}
@@ -155,7 +147,7 @@ def connection_checks(connection: ConnectionSettings) -> list[dg.AssetChecksDefi
         tagged = context.run.tags.get(NOW_TAG)
         now = datetime.fromisoformat(tagged) if tagged else datetime.now(UTC)
         windows = _synced_windows(context.instance, connection)
-        through = {space: synced_through(_history_cutoff(context.instance, prefix, space), windows.get(space, []))
+        through = {space: synced_through(history_cutoff(context.instance, prefix, space), windows.get(space, []))
                    for space in context.instance.get_dynamic_partitions(spaces.name)}
         return freshness_result(last_settled_window(connection, now).end, through)
 

@@ -14,6 +14,7 @@ from ..config import ConnectionSettings, KmConfig
 from ..km.windows import STEPS, Window, window_for
 from .assets import NOW_TAG
 from .build import build_definitions, job_kinds, job_name
+from .history import history_cutoff
 from .orphans import fail_orphaned_runs, process_tags
 from .partitions import space_partitions, windowed_partitions
 from .schedules import _window_key, last_settled_window
@@ -41,18 +42,6 @@ def dagster_instance(home: str | Path | None = None) -> dg.DagsterInstance:
         settings.write_text(_INSTANCE_SETTINGS)
     os.environ["DAGSTER_HOME"] = str(path)
     return dg.DagsterInstance.get()
-
-
-def history_cutoff(instance: dg.DagsterInstance, connection: ConnectionSettings, space: str) -> datetime | None:
-    """Where the space's synced history ends (from its latest raw_history materialization)."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey([connection.asset_prefix, "raw_history"]),
-                              asset_partitions=[space]), limit=1)
-    if not records.records:
-        return None
-    metadata = records.records[0].asset_materialization.metadata
-    cutoff = metadata.get("cutoff")
-    return datetime.fromisoformat(cutoff.value) if cutoff is not None else None
 
 
 def _synced_windows(instance: dg.DagsterInstance, connection: ConnectionSettings, space: str) -> set[str]:
@@ -99,7 +88,7 @@ def sync_connection(config: KmConfig, connection: ConnectionSettings, spaces: li
 
     last = last_settled_window(connection, now)
     for space in spaces:
-        cutoff = None if full else history_cutoff(instance, connection, space)
+        cutoff = None if full else history_cutoff(instance, connection.asset_prefix, space)
         if cutoff is None:
             run("initial", space)
             continue
