@@ -169,7 +169,7 @@ class ConfluenceClient:
         last = attempt >= attempts
         self.events.record("rate_limited" if status == 429 else ("error" if last else "retry"), url=url,
                            method=method, status=status, attempt=attempt, latency_ms=latency,
-                           bytes=len(response.content), rate_limit=_limit_headers(response),
+                           bytes=_body_size(response), rate_limit=_limit_headers(response),
                            message=f"waiting {delay:.2f}s" if not last else "retries exhausted")
         if last:
             error = RateLimitedError if status == 429 else ServerError
@@ -287,6 +287,16 @@ _DONE = object()
 
 def _limit_headers(response: httpx.Response) -> dict[str, str]:
     return {h: response.headers[h] for h in RATE_LIMIT_HEADERS if h in response.headers}
+
+
+def _body_size(response: httpx.Response) -> int | None:
+    """The body's size: read, or as declared. A streamed answer (a download) that was a 429 or a 5xx
+    is closed unread, and asking for its content then would raise instead of retrying."""
+    try:
+        return len(response.content)
+    except httpx.ResponseNotRead:
+        declared = response.headers.get("content-length", "")
+        return int(declared) if declared.isdigit() else None
 
 
 def _link_header_next(response: httpx.Response) -> str | None:
