@@ -81,7 +81,12 @@ def test_a_file_on_50_pages_is_downloaded_and_extracted_once_then_never_again(tm
     copies = fifty_pages(site)
     monkeypatch.setenv("KM_TEST_TOKEN", sb.options.api_token)
     config = load_config(write_km_yaml(tmp_path, sb.url))
-    sync_spaces(config, config.connection("demo"), ["OPS"], instance)  # includes raw_attachments today
+    sync_spaces(config, config.connection("demo"), ["OPS"], instance)  # its first sync lists and extracts
+    synced = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["demo", "attachment_articles"]), asset_partitions=["OPS"]),
+        limit=1).records[0].asset_materialization.metadata
+    # The handbook once, plus OPS's own rota CSV and error log (its PNG is skipped: no text).
+    assert synced["extracted_now"].value == 3
     before = downloads(sb)
     first = attachments_run(config, instance, "OPS")
     assert downloads(sb) == before, "the sync already stored it: nothing fetched again"
@@ -89,8 +94,7 @@ def test_a_file_on_50_pages_is_downloaded_and_extracted_once_then_never_again(tm
     assert sorted(rows["attachment_id"]) == sorted(copies)
     assert set(rows["status"]) == {"extracted"} and rows["sha256"].n_unique() == 1
     assert all("Book trains for trips under four hours." in md for md in rows["markdown"])
-    # The handbook once, plus OPS's own rota CSV and error log (its PNG is skipped: no text).
-    assert meta(first, "attachment_articles")["extracted_now"] == 3
+    assert meta(first, "attachment_articles")["extracted_now"] == 0  # all by sha256 from the first sync
     # The sync's own download: one REST call and one media fetch for all 50 (the counters' full story).
     fetched = [e.path for e in sb.counters.events if "/media/file/" in e.path or e.path.endswith("/download")]
     assert len([p for p in fetched if any(c in p for c in copies)]) == 2

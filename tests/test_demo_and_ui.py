@@ -49,9 +49,10 @@ def test_km_demo_writes_one_row_per_page_and_blog_post(tmp_path):
         assert permissions.filter(pl.col("granted"))["content_id"].n_unique() == expected
         assert not permissions.filter(~pl.col("granted")).height, "the demo site's permissions all read"
         assert SECRET not in result.stdout + result.stderr
-    # Per space and demo run: the content sync's log and the permission sync's.
+    # Per space and demo run: the content sync's run and the permission sync's, each with its own files.
     logs = list((tmp_path / "data" / "demo" / "integration_runs").rglob("*.parquet"))
-    assert len(logs) == 2 * 2 * len(site.spaces), "one integration log per space and run"
+    runs = {(path.parent.name, path.name.split(".")[0]) for path in logs}
+    assert len(runs) == 2 * 2 * len(site.spaces), "integration logs of every space and run"
     gathered = pl.read_parquet(tmp_path / "data/demo/integration_log/**/*.parquet", hive_partitioning=True)
     assert (gathered["kind"] == "request").any()
 
@@ -132,8 +133,8 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
         by_path = {"/".join(n["assetKey"]["path"]): n for n in nodes}
         assert {"demo/raw_history", "demo/raw_content", "demo/snapshot", "demo/articles", "demo/tombstones",
                 "demo/articles_current", "demo/article_metadata", "demo/raw_attachments", "demo/integration_log",
-                "demo/permission_map"} <= set(by_path)
-        assert all(n["isPartitioned"] for n in nodes)
+                "demo/permission_map", "demo/attachment_articles", "demo/sync_report"} <= set(by_path)
+        assert all(n["isPartitioned"] for n in nodes if n["assetKey"]["path"][-1] != "sync_report")
         dimensions = {d["name"] for d in by_path["demo/raw_content"]["partitionDefinition"]["dimensionTypes"]}
         assert dimensions == {"space", "window"}
         checks = {("/".join(n["assetKey"]["path"]), c["name"]) for n in nodes
@@ -143,10 +144,10 @@ def test_km_ui_serves_the_assets_and_stops_with_its_process_group(tmp_path):
                 ("demo/article_metadata", "article_title_present"), ("demo/permission_map", "no_fail_closed_rows"),
                 ("demo/permission_map", "principals_mapped")} <= checks
         assert {s["name"] for s in repository["schedules"]} == {"demo__incremental", "demo__reconcile",
-                                                                  "demo__permissions"}
+                                                                  "demo__permissions", "demo__report"}
         assert {s["name"] for s in repository["sensors"]} == {"demo__spaces", "demo__refresh"}
         assert {"demo__initial", "demo__window", "demo__reconcile", "demo__refresh",
-                "demo__permissions"} <= {j["name"] for j in repository["jobs"]}
+                "demo__permissions", "demo__report"} <= {j["name"] for j in repository["jobs"]}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -21,13 +21,13 @@ from ..config import ConnectionSettings
 from ..confluence import list_space_content
 from ..confluence.listing import list_space_snapshot
 from ..km.articles import build_articles, page_index
+from ..km.attachment_articles import ATTACHMENT_ARTICLES, append_attachments
 from ..km.current import SNAPSHOT, current_articles, latest_versions, tombstones
 from ..km.front_matter import with_front_matter
 from ..km.integration_log import INTEGRATION_LOG, read_log, write_integration_log
 from ..km.mapping import FIXED, metadata_schema
 from ..km.schemas import ARTICLES, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
-from .attachment_assets import attachment_assets
 from .history import history_cutoff
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions, window_partitions, windowed_partitions
@@ -125,7 +125,11 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     def snapshot(context: dg.AssetExecutionContext) -> pl.DataFrame:
         resource: ConfluenceResource = getattr(context.resources, resource_key)
         with resource.client(connection) as client:
-            rows = list(list_space_snapshot(client, connection, context.partition_key))
+            try:
+                rows = list(list_space_snapshot(client, connection, context.partition_key))
+            finally:
+                write_integration_log(storage_root, prefix, context.partition_key, context.run.run_id,
+                                      client.events.rows(), step="snapshot")
         df = pl.DataFrame(rows, schema=SNAPSHOT) if rows else pl.DataFrame(schema=SNAPSHOT)
         context.add_output_metadata({"live_items": df.height, "requests": client.requests_made})
         return df
@@ -177,20 +181,28 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     @dg.asset(name="articles_current", partitions_def=spaces,
               ins={"articles": dg.AssetIn(key=[prefix, "articles"]), "snapshot": dg.AssetIn(key=[prefix, "snapshot"]),
                    "article_metadata": dg.AssetIn(key=[prefix, "article_metadata"])},
+              deps=[dg.AssetDep(dg.AssetKey([prefix, "attachment_articles"]))],
               description="The live articles: newest synced Markdown under front matter of the current mapped "
-                          "fields; current space, parent, title and labels.",
+                          "fields, with links to their attachments (or their text, merged mode); current space, "
+                          "parent, title and labels.",
               **common)
     def articles_current(context: dg.AssetExecutionContext, articles: pl.DataFrame, snapshot: pl.DataFrame,
                          article_metadata: pl.DataFrame) -> pl.DataFrame:
         # A relabel, move or rename makes no version: the front matter follows the live metadata.
         current = with_front_matter(current_articles(articles, snapshot), article_metadata, km_fields,
                                     connection.url)
+        # Read by path: a space whose attachments were never listed simply has none yet.
+        attachments = read_space(storage_root, prefix, ["attachment_articles"], context.partition_key,
+                                 ATTACHMENT_ARTICLES)
+        current = append_attachments(current, attachments)
         context.add_output_metadata({"articles": current.height,
                                      "stale": int(current["stale"].sum()) if current.height else 0})
         return current
 
     @dg.asset(name="integration_log", partitions_def=spaces,
-              deps=[*versions_deps, dg.AssetDep(snapshot)],
+              # After every step of the run that talks to Confluence, so its events are in.
+              deps=[*versions_deps, dg.AssetDep(snapshot), dg.AssetDep(dg.AssetKey([prefix, "raw_attachments"])),
+                    dg.AssetDep(dg.AssetKey([prefix, "article_metadata"]))],
               metadata={"dagster/column_schema": _column_schema(INTEGRATION_LOG)},
               description="Every request, retry, 429 and error of the space's runs, newest first.", **common)
     def integration_log(context: dg.AssetExecutionContext) -> pl.DataFrame:
@@ -203,6 +215,5 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         return log
 
     # raw_attachments and attachment_articles live in attachment_assets.py.
-    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current,
-            *attachment_assets(connection, storage_root), integration_log]
+    return [raw_history, raw_content, snapshot, articles, tombstones_asset, articles_current, integration_log]
 

@@ -22,6 +22,7 @@ from ..confluence.listing import list_attachments
 from ..extract import Extraction, Extractor, Limits, TextCache
 from ..km.attachment_articles import ATTACHMENT_ARTICLES, FILES_FOLDER, build_attachment_articles
 from ..km.current import SNAPSHOT, latest_versions
+from ..km.integration_log import write_integration_log
 from ..km.schemas import RAW_ATTACHMENTS, RAW_CONTENT
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions
@@ -45,7 +46,8 @@ def attachment_assets(connection: ConnectionSettings, storage_root: str) -> list
     files_root = Path(storage_root) / prefix / FILES_FOLDER
     settings = connection.attachments
 
-    @dg.asset(name="raw_attachments", partitions_def=spaces, deps=versions_deps,
+    @dg.asset(name="raw_attachments", partitions_def=spaces,
+              deps=[*versions_deps, dg.AssetDep(dg.AssetKey([prefix, "snapshot"]))],  # live pages only
               required_resource_keys={resource_key},
               metadata={"dagster/column_schema": _column_schema(RAW_ATTACHMENTS)},
               description="Attachments of the space's synced pages: metadata, and files under the storage root "
@@ -63,8 +65,12 @@ def attachment_assets(connection: ConnectionSettings, storage_root: str) -> list
         known = known_files(storage_root, prefix)
         resource: ConfluenceResource = getattr(context.resources, resource_key)
         with resource.client(connection) as client:
-            listed = list(list_attachments(client, owners))
-            rows = attachment_rows(client, listed, settings, files_root, known)
+            try:
+                listed = list(list_attachments(client, owners))
+                rows = attachment_rows(client, listed, settings, files_root, known)
+            finally:
+                write_integration_log(storage_root, prefix, space, context.run.run_id, client.events.rows(),
+                                      step="raw_attachments")
         df = pl.DataFrame(rows, schema=RAW_ATTACHMENTS) if rows else pl.DataFrame(schema=RAW_ATTACHMENTS)
         context.add_output_metadata({
             "attachments": df.height, "requests": client.requests_made,

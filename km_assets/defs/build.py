@@ -6,11 +6,13 @@ import dagster as dg
 
 from ..config import ConnectionSettings, KmConfig
 from .assets import connection_assets
+from .attachment_assets import attachment_assets
 from .checks import connection_checks
 from .io_manager import PolarsParquetIOManager
 from .metadata_assets import metadata_assets, metadata_checks
 from .partitions import space_partitions, windowed_partitions
 from .permission_assets import permission_assets, permission_checks
+from .report_assets import report_assets
 from .resources import confluence_resource
 from .schedules import connection_schedules, refresh_sensor, space_sensor
 
@@ -18,13 +20,15 @@ __all__ = ["JOBS", "build_definitions", "job_kinds", "job_name", "sync_job_name"
 
 # job suffix -> the assets it materializes (each job's assets share one partitioning)
 JOBS = {
-    "initial": ("raw_history", "snapshot", "articles", "article_metadata", "tombstones", "articles_current",
-                "raw_attachments", "integration_log"),
+    "initial": ("raw_history", "snapshot", "articles", "article_metadata", "tombstones", "raw_attachments",
+                "attachment_articles", "articles_current", "integration_log"),
     "window": ("raw_content",),
     "refresh": ("articles", "article_metadata", "tombstones", "articles_current"),
-    # Attachments are listed by the first sync; listing them again on every reconciliation would cost one
-    # request per page with files (incremental attachments are issue 10's).
-    "reconcile": ("snapshot", "articles", "article_metadata", "tombstones", "articles_current", "integration_log"),
+    # The reconciliation lists the attachments of the live pages again (one request per page with files;
+    # only new versions are downloaded and extracted): that is how deleted attachments leave.
+    "reconcile": ("snapshot", "articles", "article_metadata", "tombstones", "raw_attachments", "attachment_articles",
+                  "articles_current", "integration_log"),
+    "report": ("sync_report",),
     # Its own listing and cadence (permissions.schedule); absent when permissions.enabled is false.
     "permissions": ("permission_map",),
 }
@@ -34,6 +38,7 @@ _DESCRIPTIONS = {
     "refresh": "Rebuild a space's articles from every synced version.",
     "reconcile": "List live items without bodies; record deletions, moves and relabels.",
     "permissions": "Who may read and edit each article: space permissions and restrictions, mapped to KM roles.",
+    "report": "The sync report (papermill notebook rendered as HTML) over every space's outputs.",
 }
 
 
@@ -59,6 +64,8 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
         prefix = connection.asset_prefix
         assets.extend(connection_assets(connection, config.storage.root))
         assets.extend(metadata_assets(connection, config.storage.root))
+        assets.extend(attachment_assets(connection, config.storage.root))
+        assets.extend(report_assets(connection, config.storage.root))
         assets.extend(connection_checks(connection))  # jobs selecting an asset run its checks too
         assets.extend(metadata_checks(connection))
         if connection.permissions.enabled:

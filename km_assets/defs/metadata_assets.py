@@ -15,6 +15,7 @@ import polars as pl
 from ..config import ConnectionSettings
 from ..confluence.people import is_cloud, resolve_people
 from ..km.current import SNAPSHOT, current_articles
+from ..km.integration_log import write_integration_log
 from ..km.mapping import map_metadata, metadata_schema
 from ..km.mapping.properties import needed_properties
 from ..km.people import (
@@ -82,7 +83,12 @@ def metadata_assets(connection: ConnectionSettings, storage_root: str) -> list[d
             if todo:
                 resource: ConfluenceResource = getattr(context.resources, resource_key)
                 with resource.client(connection) as client:
-                    rows = resolve_people(client, todo, cloud=is_cloud(client, connection.deployment), now=now)
+                    try:
+                        rows = resolve_people(client, todo, cloud=is_cloud(client, connection.deployment),
+                                              now=now)
+                    finally:
+                        write_integration_log(storage_root, prefix, context.partition_key, context.run.run_id,
+                                              client.events.rows(), step="people")
                     requests = client.requests_made
                 people = merge_people(people, pl.DataFrame(rows, schema=PEOPLE))
                 write_people(people, storage_root, prefix)

@@ -64,7 +64,15 @@ def connection_schedules(connection: ConnectionSettings) -> list[dg.ScheduleDefi
         for space in context.instance.get_dynamic_partitions(spaces_name):
             yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
 
-    schedules = [incremental, reconcile]
+    @dg.schedule(name=f"{prefix}__report", job_name=f"{prefix}__report",
+                 cron_schedule=_cron(connection.sync.reconcile, connection.sync.lag_minutes + 90),
+                 description=f"{connection.sync.reconcile} sync report of {connection.name!r}, after the "
+                             "reconciliation",
+                 default_status=dg.DefaultScheduleStatus.STOPPED)
+    def report(context: dg.ScheduleEvaluationContext):
+        return dg.RunRequest(run_key=f"report/{context.scheduled_execution_time}")
+
+    schedules = [incremental, reconcile, report]
     if connection.permissions.enabled:
         @dg.schedule(name=f"{prefix}__permissions", job_name=f"{prefix}__permissions",
                      cron_schedule=_cron(connection.permissions.schedule, connection.sync.lag_minutes + 45),

@@ -44,8 +44,11 @@ def events_frame(rows: list[dict], run_id: str) -> pl.DataFrame:
     return pl.DataFrame(shaped, schema=INTEGRATION_LOG) if shaped else pl.DataFrame(schema=INTEGRATION_LOG)
 
 
-def write_integration_log(root: str, connection: str, space: str, run_id: str, rows: list[dict]) -> UPath:
-    target = UPath(root) / connection / RUNS_FOLDER / f"space={space}" / f"run={run_id}.parquet"
+def write_integration_log(root: str, connection: str, space: str, run_id: str, rows: list[dict],
+                          step: str | None = None) -> UPath:
+    """One file per run and step that talked to Confluence (`step` tells apart several in one run)."""
+    name = f"run={run_id}.{step}.parquet" if step else f"run={run_id}.parquet"
+    target = UPath(root) / connection / RUNS_FOLDER / f"space={space}" / name
     return write_parquet_atomically(events_frame(rows, run_id), target, UPath(root))
 
 
