@@ -8,34 +8,73 @@ killed process left behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 
 import polars as pl
 from upath import UPath
 
-__all__ = ["STAGING", "staged_target", "write_parquet_atomically"]
+__all__ = ["STAGING", "StorageWriteError", "staged_target", "write_parquet_atomically"]
 
 STAGING = ".staging"
+
+
+class StorageWriteError(OSError):
+    """A partition could not be written. The message names the file, the cause and what was kept; `errno`
+    is the operating system's (ENOSPC for a full disk, EACCES, EROFS, ENOTDIR...)."""
+
+    def __init__(self, message: str, errno_: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno_
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def write_parquet_atomically(frame: pl.DataFrame, target: UPath, root: UPath) -> UPath:
     # The staging tree mirrors the data tree, so a leftover temporary file still says what it was for.
     relative = str(target.relative_to(root)) if str(target).startswith(str(root)) else target.name
     temporary = root / STAGING / f"{relative}.{uuid.uuid4().hex}.tmp"
-    temporary.parent.mkdir(parents=True, exist_ok=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with temporary.open("wb") as handle:
-            frame.write_parquet(handle)
-            if getattr(target, "protocol", "") in ("", "file", "local"):
-                handle.flush()
-                os.fsync(handle.fileno())  # the renamed file must not be empty after a power cut
-        temporary.rename(target)
-    finally:
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with temporary.open("wb") as handle:
+                frame.write_parquet(handle)
+                if getattr(target, "protocol", "") in ("", "file", "local"):
+                    handle.flush()
+                    os.fsync(handle.fileno())  # the renamed file must not be empty after a power cut
+            temporary.rename(target)
+        finally:
+            _remove_quietly(temporary)
+    except OSError as err:
+        raise StorageWriteError(_explain(err, target, temporary), err.errno) from err
+    return target
+
+
+def _remove_quietly(temporary: UPath) -> None:
+    """Remove a temporary file if it is there; a failure to do so must not hide the write's own error."""
+    try:
         if temporary.exists():
             temporary.unlink()
-    return target
+    except OSError:
+        pass  # it stays in staging, outside every asset's folder, where readers never look
+
+
+def _explain(err: OSError, target: UPath, temporary: UPath) -> str:
+    cause = err.strerror or str(err) or type(err).__name__
+    code = f"{errno.errorcode[err.errno]}: " if err.errno in errno.errorcode else ""
+    where = f" at {err.filename}" if err.filename and str(err.filename) not in (str(target), str(temporary)) else ""
+    kept = "its previous data is unchanged" if _exists(target) else "nothing was written in its place"
+    return f"cannot write {target}: {code}{cause}{where} ({type(err).__name__}); {kept}"
+
+
+def _exists(path: UPath) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def staged_target(temporary: UPath, root: UPath) -> UPath:
