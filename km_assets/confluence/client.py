@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -121,6 +122,8 @@ class ConfluenceClient:
             with self._lock:
                 self.requests_made += 1
             if response is None:
+                if (tls := _tls_failure(failure)) is not None:  # a certificate will not fix itself: no retry
+                    self._raise_tls(request, method, latency, failure, tls)
                 self._retry_or_raise(attempt, attempts, str(request.url), method, latency, failure)
                 continue
             self._observe_limits(response)
@@ -153,6 +156,17 @@ class ConfluenceClient:
                                   url=url) from None
         self._sleep(self._backoff(attempt))
 
+    def _raise_tls(self, request: httpx.Request, method: str, latency: float, failure: Exception,
+                   tls: ssl.SSLError) -> None:
+        url, host = str(request.url), request.url.netloc.decode("ascii", "replace")
+        reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or str(tls)
+        self.events.record("error", url=url, method=method, attempt=1, latency_ms=latency,
+                           error_class=type(failure).__name__, message=f"TLS: {reason}")
+        raise ConfluenceError(
+            f"{method} {url}: TLS with {host} failed ({type(tls).__name__}: {reason}). If the site uses an "
+            "internal CA, point SSL_CERT_FILE at its bundle; check that the URL's scheme (http/https) matches "
+            "the port.", url=url) from None
+
     def _throttle_or_raise(self, attempt: int, attempts: int, response: httpx.Response, method: str,
                            latency: float) -> None:
         status, url = response.status_code, str(response.request.url)
@@ -173,7 +187,8 @@ class ConfluenceClient:
                            message=f"waiting {delay:.2f}s" if not last else "retries exhausted")
         if last:
             error = RateLimitedError if status == 429 else ServerError
-            raise error(f"{status} from {url} after {attempt} attempts", status=status, url=url)
+            raise error(f"{status} from {url} after {attempt} attempts{_html_hint(response)}", status=status,
+                        url=url)
         if status != 429 and retry_after is None:
             self._sleep(delay)
 
@@ -304,12 +319,39 @@ def _link_header_next(response: httpx.Response) -> str | None:
     return link.get("url") if link else None
 
 
+def _tls_failure(err: BaseException) -> ssl.SSLError | None:
+    """The TLS error under an httpx connection error (certificate refused, not TLS at all), if that is it."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _is_html(response: httpx.Response) -> bool:
+    return "html" in response.headers.get("content-type", "").lower()
+
+
+def _html_hint(response: httpx.Response) -> str:
+    return (" (an HTML page, not Confluence's JSON: a proxy or gateway in front of the site answered)"
+            if _is_html(response) else "")
+
+
 def _json_object(response: httpx.Response) -> dict:
     url = str(response.request.url)
     try:
         body = response.json()
-    except ValueError:
+    except ValueError as err:
         kind = response.headers.get("content-type", "unknown content type")
+        if "json" in kind.lower():
+            # Confluence said JSON, and it does not parse: cut short on the way (a proxy, a dropped stream).
+            raise UnexpectedResponseError(
+                f"{response.request.method} {url} answered {response.status_code} with {kind} that is not valid "
+                f"JSON ({err}; {len(response.content)} bytes received): the response was truncated or "
+                "corrupted on the way", status=response.status_code, url=url) from None
         raise UnexpectedResponseError(
             f"{response.request.method} {url} answered {response.status_code} with {kind}, not JSON; "
             "is the URL a Confluence site (or a proxy's login page)?", status=response.status_code,
@@ -334,7 +376,7 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise NotFoundError(
             f"404 from {url}{detail}. Check the site URL: Cloud URLs end in /wiki, Server/DC URLs do not "
             "(unless it runs under a context path).", status=status, url=url)
-    raise ConfluenceError(f"{status} from {url}{detail}", status=status, url=url)
+    raise ConfluenceError(f"{status} from {url}{detail}{_html_hint(response)}", status=status, url=url)
 
 
 def _server_message(response: httpx.Response) -> str:
