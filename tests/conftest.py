@@ -41,7 +41,8 @@ def no_sandbox_secret_is_written(tmp_path_factory):
 
     Every sandbox draws its API token, PAT and scoped token from `secrets.token_urlsafe`; this records
     them (wrapping the sandbox module's reference only), then searches every file under the session's
-    temporary root, Parquet decoded.
+    temporary root, Parquet decoded and SQLite (Dagster's event logs and runs, for instances kept under a
+    test's tmp_path) read row by row.
     """
     import secrets as real_secrets
 
@@ -81,9 +82,35 @@ def _assert_no_secret_in_files(root: Path, tokens: list[str]) -> None:
                 continue  # a deliberately corrupt file written by a test; not a leak of ours
             text = " ".join(str(v) for c in frame.columns for v in frame[c].to_list())
         else:
-            text = path.read_bytes().decode("utf-8", errors="ignore")
+            data = path.read_bytes()
+            text = data.decode("utf-8", errors="ignore")
+            if data.startswith(b"SQLite format 3\x00"):
+                text += _sqlite_text(path)
         leaks += [f"{path}" for t in needles if t in text]
     assert not leaks, f"sandbox secrets were written to: {sorted(set(leaks))[:10]}"
+
+
+def _sqlite_text(path: Path) -> str:
+    """A SQLite file's rows as text (Dagster's event logs and run storage): a long value is split across
+    overflow pages on disk, so a byte search could miss a secret inside one. Read through a copy, so that
+    an instance still open elsewhere is not touched."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / path.name
+        shutil.copyfile(path, copy)
+        for suffix in ("-wal", "-shm"):  # a WAL holds rows not yet checkpointed into the file
+            if path.with_name(path.name + suffix).exists():
+                shutil.copyfile(path.with_name(path.name + suffix), copy.with_name(copy.name + suffix))
+        db = sqlite3.connect(copy)
+        try:
+            return "\n".join(db.iterdump())
+        except sqlite3.DatabaseError:
+            return ""  # not a readable database after all; the byte search above still ran
+        finally:
+            db.close()
 
 
 def write_km_yaml(tmp_path: Path, url: str, extra: str = "") -> Path:
