@@ -20,6 +20,7 @@ the same site. The killed run's temporary files stay behind: readers' `**/*.parq
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import shutil
@@ -218,6 +219,11 @@ def _assert_readers_see_no_partial_file(root: Path) -> None:
             metadata = pq.read_metadata(path)  # the footer is there
             frame = pl.read_parquet(path)      # and every page decodes
             assert frame.height == metadata.num_rows, path
+        elif "attachment_text" in path.parts and path.suffix == ".json":
+            # The extraction cache, looked up by exact name: a complete entry, whatever was killed.
+            assert json.loads(path.read_text(encoding="utf-8"))["status"], path
+        elif "attachment_text" in path.parts and path.name.startswith(".") and path.suffix == ".part":
+            pass  # a cache write the kill interrupted: hidden, and never looked up
         else:
             raise AssertionError(f"unexpected file among the data: {path}")
     demo = root / "demo"
