@@ -96,10 +96,3 @@ def test_the_integration_log_records_each_kind_of_fault_truthfully(storm):
     assert dropped.height and set(dropped["error_class"]) <= {"RemoteProtocolError", "ReadError",
                                                              "ConnectError"}, dropped
     assert runs.filter(pl.col("kind") == "error").height == 0, "no request failed for good"
-
-
-@pytest.mark.xfail(strict=True, reason="only raw_history and permission_map write their client's events to "
-                   "integration_runs: the requests, 429s and retries of raw_attachments (downloads), snapshot "
-                   "and people go unlogged")
-def test_every_429_of_the_run_is_in_the_integration_log(storm):
-    assert _logged_429s(storm.stormy) == storm.throttled
