@@ -346,10 +346,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .config import ConfigError
     from .confluence import ConfluenceError
+    from .km.parquet_files import StorageWriteError
 
     try:
         return args.handler(args)
-    except (ConfigError, ConfluenceError) as err:
+    except (ConfigError, ConfluenceError, StorageWriteError) as err:
         print(f"km {args.command}: {err}", file=sys.stderr)
         return 2
 
