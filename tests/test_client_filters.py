@@ -102,3 +102,24 @@ def test_snapshot_lists_live_items_without_bodies(sandbox):
         c.id: (c.version.number, c.title, c.parent, c.labels) for c in site.content.values()
         if c.space == "ENG" and c.status == "current"}
     assert sandbox.counters.total() - before == 1  # one page of 250 holds the whole space
+
+
+def test_a_declared_cloud_site_is_listed_with_cloud_page_sizes():
+    """km.yaml's `deployment: cloud` (no detection) must not fall back to Data Center's smaller pages."""
+    import math
+
+    from km_assets.confluence.listing import list_space_snapshot
+    from km_assets.sandbox import Sandbox
+    from km_assets.sandbox.synthetic import synthetic_site
+
+    with Sandbox(site=synthetic_site(1, 450, seed=3)) as sb:
+        conn = ConnectionSettings.model_validate({
+            "name": "t", "url": sb.url, "deployment": "cloud",
+            "auth": {"username": sb.login, "api_token_env": "X"}})
+        before = sb.counters.total("/rest/api/content/search")
+        with client_for(conn, sb.options.api_token) as c:
+            assert c.deployment is None and c.kind == "cloud"
+            rows = list(list_space_snapshot(c, conn, "S000"))
+        made = sb.counters.total("/rest/api/content/search") - before
+    assert 400 < len(rows) <= 500  # where pages of 250 and of 200 differ
+    assert made == math.ceil(len(rows) / 250)

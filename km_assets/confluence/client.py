@@ -64,12 +64,22 @@ class ClientSettings:
 class ConfluenceClient:
     """One connection to one site. `base_url` is the site URL: Cloud's ends in /wiki."""
 
+    @property
+    def kind(self) -> str:
+        """cloud | datacenter: detected, else as declared; unknown counts as Data Center, whose page-size
+        caps are the stricter (asking Cloud for Data Center's sizes costs requests, not items)."""
+        if self.deployment is not None:
+            return self.deployment.kind
+        return self.declared_kind or "datacenter"
+
     def __init__(self, base_url: str, auth: httpx.Auth | None, *, settings: ClientSettings | None = None,
                  events: EventLog | None = None, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 seed: int | None = None, deployment: Deployment | None = None) -> None:
+                 seed: int | None = None, deployment: Deployment | None = None,
+                 declared_kind: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.deployment = deployment
+        self.declared_kind = declared_kind  # "cloud" | "datacenter" as km.yaml says, when not detected
         self.settings = settings or ClientSettings()
         self.events = events or EventLog("confluence")
         self._sleep = sleep

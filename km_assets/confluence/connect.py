@@ -55,6 +55,9 @@ def _auth(connection: ConnectionSettings, secret: str) -> httpx.Auth:
     return httpx.BasicAuth(auth.username, secret)
 
 
+_DECLARED_KIND = {"cloud": "cloud", "datacenter": "datacenter", "server": "datacenter"}
+
+
 def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deployment | None = None,
                events: EventLog | None = None, transport: httpx.BaseTransport | None = None,
                **kwargs: Any) -> ConfluenceClient:
@@ -72,5 +75,6 @@ def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deplo
                               max_concurrency=limits.max_concurrency, max_retries=limits.max_retries)
     log = events or EventLog(connection.name, secrets=(secret,))
     client = ConfluenceClient(base_url, _auth(connection, secret), settings=kwargs.pop("settings", settings),
-                              events=log, transport=transport, deployment=deployment, **kwargs)
+                              events=log, transport=transport, deployment=deployment,
+                              declared_kind=_DECLARED_KIND.get(connection.deployment), **kwargs)
     return client

@@ -74,8 +74,7 @@ def _as_dt(value: date | datetime) -> datetime:
 
 
 def page_size(client: ConfluenceClient, connection: ConnectionSettings, *, with_body: bool = True) -> int:
-    deployment = client.deployment
-    if with_body and deployment is not None and deployment.kind == "datacenter":
+    if with_body and (client.deployment is not None or client.declared_kind) and client.kind == "datacenter":
         return min(connection.page_size, DC_BODY_PAGE_CAP)
     return connection.page_size
 
@@ -145,7 +144,7 @@ def list_space_snapshot(client: ConfluenceClient, connection: ConnectionSettings
     flt = content_filter(connection)
     if not flt.content_types:
         return
-    kind = client.deployment.kind if client.deployment is not None else "datacenter"
+    kind = client.kind
     cql = content_cql(space, flt, order="")
     for item in client.paginate("/rest/api/content/search",
                                 {"cql": cql, "expand": SNAPSHOT_EXPAND, "limit": SNAPSHOT_PAGE[kind]}):

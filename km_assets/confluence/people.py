@@ -26,8 +26,8 @@ BULK_SIZE = 100
 
 def is_cloud(client: ConfluenceClient, declared: str) -> bool:
     """The detected deployment if the client has one, else what km.yaml declares."""
-    if client.deployment is not None:
-        return client.deployment.kind == "cloud"
+    if client.deployment is not None or client.declared_kind:
+        return client.kind == "cloud"
     return declared == "cloud"
 
 

@@ -27,8 +27,8 @@ _RPC_OPS = {"VIEWSPACE": "read", "EDITSPACE": "create_page", "EDITBLOG": "create
 
 def deployment_kind(client: ConfluenceClient, declared: str = "auto") -> str:
     """cloud | datacenter: detected when the client was built with detection, else as km.yaml declares."""
-    if client.deployment is not None:
-        return client.deployment.kind
+    if client.deployment is not None or client.declared_kind:
+        return client.kind
     return "cloud" if declared == "cloud" else "datacenter"
 
 
