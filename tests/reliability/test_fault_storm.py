@@ -96,3 +96,9 @@ def test_the_integration_log_records_each_kind_of_fault_truthfully(storm):
     assert dropped.height and set(dropped["error_class"]) <= {"RemoteProtocolError", "ReadError",
                                                              "ConnectError"}, dropped
     assert runs.filter(pl.col("kind") == "error").height == 0, "no request failed for good"
+
+
+def test_every_429_of_the_run_is_in_the_integration_log(storm):
+    # Every step that talks to Confluence (listings, snapshot, attachment downloads, people lookups,
+    # permissions) writes its client's events to integration_runs.
+    assert _logged_429s(storm.stormy) == storm.throttled
