@@ -10,15 +10,37 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
 from bs4 import BeautifulSoup, Doctype, XMLParsedAsHTMLWarning
 from bs4.element import Tag
 
-__all__ = ["MAX_DEPTH", "parse_storage"]
+__all__ = ["MAX_DEPTH", "StorageTag", "parse_storage"]
 
 # Deeper markup is flattened: no real page nests this far, and markdownify recurses per level.
 MAX_DEPTH = 120
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+class StorageTag(Tag):
+    """A Tag whose `find_parent` by tag name walks up the parents directly.
+
+    markdownify asks every element it converts for `find_parent("pre")`; through bs4's generic
+    matcher (a filter built per call) that was a sixth of the conversion time. A name, or a list of
+    names, compares exactly as bs4 does for parsed storage (the HTML parser gives no namespace
+    prefixes); anything else (attributes, functions, patterns) goes to bs4.
+    """
+
+    def find_parent(self, name: Any = None, attrs: Any = None, **kwargs: Any) -> Any:
+        if attrs or kwargs or not isinstance(name, str | list | tuple):
+            return super().find_parent(name, attrs, **kwargs)
+        names = (name,) if isinstance(name, str) else name
+        parent = self.parent
+        while parent is not None:
+            if parent.name in names:
+                return parent
+            parent = parent.parent
+        return None
 
 
 def _decode(body: str | bytes, problems: list[str]) -> str:
@@ -62,9 +84,11 @@ def parse_storage(body: str | bytes) -> tuple[BeautifulSoup, list[str]]:
         # Storage format is XHTML with undeclared prefixes; the HTML parser is the safe choice here.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         # Whitespace-only text in code bodies (an empty line, a lone CDATA of spaces) is content.
-        soup = BeautifulSoup(text, "html.parser",
+        soup = BeautifulSoup(text, "html.parser", element_classes={Tag: StorageTag},
                              preserve_whitespace_tags={"pre", "textarea", "ac:plain-text-body"})
-    for doctype in soup.find_all(string=lambda s: isinstance(s, Doctype)):
+    # The HTML parser makes a Doctype only from "<!doctype": most bodies skip the walk.
+    doctypes = [node for node in soup.descendants if isinstance(node, Doctype)] if "<!" in text else []
+    for doctype in doctypes:
         problems.append("a DOCTYPE (and any entity declarations in it) was ignored")
         doctype.extract()
     _flatten_deep(soup, problems)
