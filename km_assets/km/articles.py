@@ -1,15 +1,39 @@
-"""raw_content rows -> KM articles: Markdown with front matter, and what the conversion saw."""
+"""raw_content rows -> KM articles: Markdown with front matter, and what the conversion saw.
+
+Conversion is CPU-bound (a few ms per page), so a large batch is converted in worker processes: rows go
+out in chunks and come back in order, so the frame is the one a serial run builds. Workers are forked
+while this process runs a single thread (they inherit the page index as it is); with other threads
+alive (a Dagster run has several, and one may hold a lock a fork would copy held), they start from a
+fresh interpreter through the forkserver (spawn where there is none), which needs the usual
+`if __name__ == "__main__":` guard in a calling script. What workers share (site URL, page index,
+people, macro policies) reaches each of them once, and they import nothing of Dagster.
+"""
 
 from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 import yaml
 
 from ..config import TransformSettings
 from ..convert import ConversionContext, PageIndex, PageRef, convert_storage
+from ..convert.context import MacroPolicy, TableMode
 from .schemas import ARTICLES, frame
 
-__all__ = ["article_path", "build_articles", "front_matter", "page_index"]
+__all__ = ["PARALLEL_MIN_ROWS", "article_path", "build_articles", "default_workers", "front_matter",
+           "page_index"]
+
+# Below this many rows a batch converts in-process: starting workers costs about a second.
+PARALLEL_MIN_ROWS = 500
+CHUNK_ROWS = 200  # rows per task sent to a worker: small enough to balance, large enough to amortise
 
 
 # Mentions are recorded as links for the report, but they point at people, not documents.
@@ -60,32 +84,94 @@ def front_matter(row: dict) -> str:
     return "---\n" + yaml.safe_dump(fields, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 
+def default_workers() -> int:
+    """The CPUs this process may run on (its affinity where the OS tells it), else os.cpu_count()."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on every OS
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What every article of one build_articles call shares."""
+
+    site_url: str
+    pages: Mapping[str, PageRef]  # a PageIndex: its title index is built once, not per article
+    users: Mapping[str, str] = field(default_factory=dict)
+    macro_policies: Mapping[str, MacroPolicy] = field(default_factory=dict)
+    default_policy: MacroPolicy = "convert"
+    tables: TableMode = "auto"
+
+
+def _article(row: dict, batch: _Batch) -> dict[str, Any]:
+    context = ConversionContext(site_url=batch.site_url, space_key=row["space_key"] or "",
+                                page_id=row["content_id"], page_title=row["title"] or "", pages=batch.pages,
+                                users=batch.users, macro_policies=batch.macro_policies,
+                                default_policy=batch.default_policy, tables=batch.tables)
+    result = convert_storage(row["body_storage"] or "", context)
+    return {
+        "content_id": row["content_id"],
+        "version": row["version"],
+        "space_key": row["space_key"],
+        "title": row["title"],
+        "markdown": front_matter(row) + result.markdown,
+        "links": [link["target"] for link in result.links if link["kind"] not in _NOT_LINKS],
+        "unresolved_links": [link["target"] for link in result.links if link["kind"] == "unresolved"],
+        "macro_handling": [f"{name}:{how}" for name, how in sorted(result.macro_handling.items())],
+        "attachments": sorted(set(result.attachments)),
+        "macros": sorted(result.macros),
+        "unhandled_macros": sorted(result.unhandled_macros),
+        "warnings": result.warnings,
+        "fidelity": result.fidelity,
+    }
+
+
+# -- worker processes -------------------------------------------------------------------------------
+_worker_batch: _Batch | None = None  # set once in each worker by _start_worker
+
+
+def _start_worker(batch: _Batch) -> None:
+    global _worker_batch
+    _worker_batch = batch
+
+
+def _convert_chunk(rows: list[dict]) -> list[dict[str, Any]]:
+    if _worker_batch is None:
+        raise RuntimeError("_convert_chunk runs only in a worker started by _start_worker")
+    return [_article(row, _worker_batch) for row in rows]
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    # macOS forks unsafely (its system libraries); elsewhere a fork is safe while no other thread runs.
+    if "fork" in methods and sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _in_processes(rows: list[dict], batch: _Batch, workers: int) -> list[dict[str, Any]]:
+    chunks = [rows[i:i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
+    context = multiprocessing.get_context(_start_method())
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                             initializer=_start_worker, initargs=(batch,)) as pool:
+        return [article for chunk in pool.map(_convert_chunk, chunks) for article in chunk]
+
+
 def build_articles(raw: pl.DataFrame, site_url: str, transform: TransformSettings | None = None,
-                   pages: dict[str, PageRef] | None = None) -> pl.DataFrame:
+                   pages: dict[str, PageRef] | None = None, *, workers: int | None = None) -> pl.DataFrame:
+    """ARTICLES rows for `raw`, in its order. `workers` processes convert a batch of PARALLEL_MIN_ROWS
+    rows or more (default: the CPUs this process may use; 1 converts in-process, as smaller batches do)."""
     transform = transform or TransformSettings()
     # One title index for the whole batch, however the pages were handed in.
     pages = page_index(raw) if pages is None else pages if isinstance(pages, PageIndex) else PageIndex(pages)
-    users = people(raw)
-    rows = []
-    for row in raw.iter_rows(named=True):
-        context = ConversionContext(site_url=site_url, space_key=row["space_key"] or "",
-                                    page_id=row["content_id"], page_title=row["title"] or "", pages=pages,
-                                    users=users, macro_policies=transform.macros,
-                                    default_policy=transform.default_macro_policy, tables=transform.tables)
-        result = convert_storage(row["body_storage"] or "", context)
-        rows.append({
-            "content_id": row["content_id"],
-            "version": row["version"],
-            "space_key": row["space_key"],
-            "title": row["title"],
-            "markdown": front_matter(row) + result.markdown,
-            "links": [link["target"] for link in result.links if link["kind"] not in _NOT_LINKS],
-            "unresolved_links": [link["target"] for link in result.links if link["kind"] == "unresolved"],
-            "macro_handling": [f"{name}:{how}" for name, how in sorted(result.macro_handling.items())],
-            "attachments": sorted(set(result.attachments)),
-            "macros": sorted(result.macros),
-            "unhandled_macros": sorted(result.unhandled_macros),
-            "warnings": result.warnings,
-            "fidelity": result.fidelity,
-        })
-    return frame(rows, ARTICLES)
+    batch = _Batch(site_url=site_url, pages=pages, users=people(raw), macro_policies=dict(transform.macros),
+                   default_policy=transform.default_macro_policy, tables=transform.tables)
+    workers = default_workers() if workers is None else workers
+    rows = raw.rows(named=True)
+    # A daemonic process (some pools' workers) may not start processes of its own.
+    if workers > 1 and len(rows) >= PARALLEL_MIN_ROWS and not multiprocessing.current_process().daemon:
+        articles = _in_processes(rows, batch, workers)
+    else:
+        articles = [_article(row, batch) for row in rows]
+    return frame(articles, ARTICLES)
