@@ -193,29 +193,30 @@ def _sync(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _explain(command: str, explain) -> int:
+    """Print what an explain function says; a LookupError (unknown id, nothing synced yet) is one line."""
+    try:
+        print(explain())
+    except LookupError as err:
+        print(f"km {command}: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _explain_mapping(args: argparse.Namespace) -> int:
     from .config import load_config
     from .km.mapping import explain_mapping
 
-    try:
-        print(explain_mapping(load_config(args.config), args.connection, args.content_id))
-    except LookupError as err:
-        print(f"km explain-mapping: {err.args[0] if err.args else err}", file=sys.stderr)
-        return 1
-    return 0
+    return _explain("explain-mapping", lambda: explain_mapping(load_config(args.config), args.connection,
+                                                               args.content_id))
 
 
 def _explain_access(args: argparse.Namespace) -> int:
     from .config import load_config
     from .km.permissions import explain_access_from_storage
 
-    try:
-        print(explain_access_from_storage(load_config(args.config), args.connection, args.content_id,
-                                          args.principal))
-    except LookupError as err:
-        print(f"km explain-access: {err.args[0] if err.args else err}", file=sys.stderr)
-        return 1
-    return 0
+    return _explain("explain-access", lambda: explain_access_from_storage(
+        load_config(args.config), args.connection, args.content_id, args.principal))
 
 
 def _why_missing(args: argparse.Namespace) -> int:

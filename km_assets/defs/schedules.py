@@ -55,14 +55,9 @@ def connection_schedules(connection: ConnectionSettings) -> list[dg.ScheduleDefi
             yield dg.RunRequest(run_key=f"{space}/{key}",
                                 partition_key=dg.MultiPartitionKey({"space": space, "window": key}))
 
-    @dg.schedule(name=f"{prefix}__reconcile", job_name=f"{prefix}__reconcile",
-                 cron_schedule=_cron(connection.sync.reconcile, connection.sync.lag_minutes + 30),
-                 description=f"{connection.sync.reconcile} reconciliation of {connection.name!r}: "
-                             "deletions, moves, relabels",
-                 default_status=dg.DefaultScheduleStatus.STOPPED)
-    def reconcile(context: dg.ScheduleEvaluationContext):
-        for space in context.instance.get_dynamic_partitions(spaces_name):
-            yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
+    reconcile = _every_space(connection, "reconcile", _cron(connection.sync.reconcile, connection.sync.lag_minutes + 30),
+                             f"{connection.sync.reconcile} reconciliation of {connection.name!r}: deletions, moves, "
+                             "relabels")
 
     @dg.schedule(name=f"{prefix}__report", job_name=f"{prefix}__report",
                  cron_schedule=_cron(connection.sync.reconcile, connection.sync.lag_minutes + 90),
@@ -74,17 +69,24 @@ def connection_schedules(connection: ConnectionSettings) -> list[dg.ScheduleDefi
 
     schedules = [incremental, reconcile, report]
     if connection.permissions.enabled:
-        @dg.schedule(name=f"{prefix}__permissions", job_name=f"{prefix}__permissions",
-                     cron_schedule=_cron(connection.permissions.schedule, connection.sync.lag_minutes + 45),
-                     description=f"{connection.permissions.schedule} permission sync of {connection.name!r}: "
-                                 "space permissions and restrictions -> permission_map",
-                     default_status=dg.DefaultScheduleStatus.STOPPED)
-        def permissions(context: dg.ScheduleEvaluationContext):
-            for space in context.instance.get_dynamic_partitions(spaces_name):
-                yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
-
-        schedules.append(permissions)
+        schedules.append(_every_space(
+            connection, "permissions", _cron(connection.permissions.schedule, connection.sync.lag_minutes + 45),
+            f"{connection.permissions.schedule} permission sync of {connection.name!r}: space permissions and "
+            "restrictions -> permission_map"))
     return schedules
+
+
+def _every_space(connection: ConnectionSettings, job: str, cron: str, description: str) -> dg.ScheduleDefinition:
+    """A schedule asking for one run of the job per known space (the job is partitioned by space)."""
+    prefix = connection.asset_prefix
+
+    @dg.schedule(name=f"{prefix}__{job}", job_name=f"{prefix}__{job}", cron_schedule=cron,
+                 description=description, default_status=dg.DefaultScheduleStatus.STOPPED)
+    def every_space(context: dg.ScheduleEvaluationContext):
+        for space in context.instance.get_dynamic_partitions(f"{prefix}__spaces"):
+            yield dg.RunRequest(run_key=f"{space}/{context.scheduled_execution_time}", partition_key=space)
+
+    return every_space
 
 
 def space_sensor(connection: ConnectionSettings,
