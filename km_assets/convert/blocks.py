@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .macros.inline import emoticon
+from .nodes import child
 
 __all__ = ["BlocksMixin"]
 
@@ -33,7 +34,7 @@ class BlocksMixin:
         return "\n\n" + items + "\n\n"
 
     def convert_ac_task(self, el: Any, text: str, parent_tags: set) -> str:
-        status = el.find("ac:task-status", recursive=False)
+        status = child(el, "ac:task-status")
         done = status is not None and status.get_text().strip().lower() == "complete"
         first, mark, nested = text.partition(_NESTED_MARK)
         line = f"- [{'x' if done else ' '}] {first.strip()}".rstrip()

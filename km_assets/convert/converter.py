@@ -21,6 +21,7 @@ from .context import ConversionContext
 from .fidelity import fidelity, visible_words
 from .links import LinksMixin
 from .macros.panels import adf_panel
+from .nodes import child, children
 from .parse import parse_storage
 from .registry import REGISTRY, placeholder
 from .tables import TablesMixin
@@ -95,7 +96,7 @@ class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
     def convert_ac_adf_extension(self, el: Any, text: str, parent_tags: set) -> str:
         if _panel_node(el) is not None:
             return text  # a panel converts from its own content (adf_panel); its fallback is suppressed
-        fallback = el.find("ac:adf-fallback", recursive=False)
+        fallback = child(el, "ac:adf-fallback")
         if fallback is not None:
             return self.process_tag(fallback, parent_tags=parent_tags)
         self.warn("an ADF extension without a fallback was dropped")
@@ -122,7 +123,7 @@ class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
 def _panel_node(extension: Any) -> Any:
     if extension is None or extension.name != "ac:adf-extension":
         return None
-    return extension.find("ac:adf-node", attrs={"type": "panel"}, recursive=False)
+    return next((node for node in children(extension, "ac:adf-node") if node.get("type") == "panel"), None)
 
 
 def convert_storage(body: str | bytes, context: ConversionContext | None = None) -> ConversionResult:

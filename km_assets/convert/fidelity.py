@@ -24,7 +24,7 @@ _NOT_TEXT = {"Comment", "Doctype", "Declaration"}
 
 
 def words(text: str) -> Counter:
-    return Counter(w.lower() for w in _WORD.findall(text))
+    return Counter(map(str.lower, _WORD.findall(text)))
 
 
 def visible_words(soup: BeautifulSoup | Tag) -> Counter:

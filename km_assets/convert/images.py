@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from bs4.element import NavigableString, Tag
 
 from .mdsyntax import escape_text, html_image, image, link, one_line
+from .nodes import child
 
 __all__ = ["ImagesMixin", "standalone"]
 
@@ -64,13 +65,13 @@ class ImagesMixin:
     def convert_ac_image(self, el: Any, text: str, parent_tags: set) -> str:
         if "ac:parameter" in parent_tags:
             return ""  # a macro's parameter: that macro reads it
-        caption_el = el.find("ac:caption", recursive=False)
+        caption_el = child(el, "ac:caption")
         caption = one_line(text)  # the converted caption (Markdown)
         caption_plain = one_line(caption_el.get_text(" ")) if caption_el is not None else ""
         in_link = bool({"ac:link-body", "a"} & parent_tags)
 
-        attachment = el.find("ri:attachment", recursive=False)
-        url = el.find("ri:url", recursive=False)
+        attachment = child(el, "ri:attachment")
+        url = child(el, "ri:url")
         filename = ""
         if attachment is not None:
             src, kind, filename = self.attachment_target(attachment)

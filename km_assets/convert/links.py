@@ -21,6 +21,7 @@ from .anchors import HeadingIndex
 from .context import PageRef
 from .images import ImagesMixin
 from .mdsyntax import escape_text, link, one_line
+from .nodes import child, children
 
 __all__ = ["LinksMixin"]
 
@@ -41,9 +42,9 @@ class LinksMixin(ImagesMixin):
     def convert_ac_link(self, el: Any, text: str, parent_tags: set) -> str:
         if "ac:parameter" in parent_tags:
             return ""  # a macro's parameter (an include's target ...): that macro reads it
-        plain = el.find("ac:plain-text-link-body", recursive=False)
+        plain = child(el, "ac:plain-text-link-body")
         label = escape_text(plain.get_text()) if plain is not None else one_line(text)
-        user = el.find("ri:user", recursive=False)
+        user = child(el, "ri:user")
         if user is not None:
             return self.mention(user, label)
         target, kind, default = self.link_target(el)
@@ -57,7 +58,7 @@ class LinksMixin(ImagesMixin):
         """(target, kind, default label) of an ac:link; target None when there is nothing to point at."""
         ctx = self.context
         anchor = (el.get("ac:anchor") or "").strip()
-        ref = next((c for c in el.find_all(True, recursive=False) if c.name.startswith("ri:")), None)
+        ref = next((c for c in children(el) if c.name.startswith("ri:")), None)
         if ref is None:
             return (self.fragment(anchor, current=True), "anchor", anchor) if anchor else (None, "", "")
         if ref.name in _CONTENT:
@@ -134,7 +135,7 @@ class LinksMixin(ImagesMixin):
         """
         ctx = self.context
         filename = ref.get("ri:filename", "")
-        owner = ref.find(_CONTENT, recursive=False)
+        owner = child(ref, *_CONTENT)
         owner_id = ctx.page_id
         page, title = self.find_content(owner) if owner is not None else (None, "")
         if owner is not None and not self.is_current(page, owner):

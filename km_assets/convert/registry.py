@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .nodes import children
+
 __all__ = ["REGISTRY", "Handler", "is_inline", "parameter", "parameters", "placeholder", "quote_block", "register"]
 
 Handler = Callable[[Any, Any, str, set], str]
@@ -29,7 +31,7 @@ def register(*names: str) -> Callable[[Handler], Handler]:
 def parameters(el: Any) -> dict[str, str]:
     """The macro's own parameters (not those of macros nested in its body). The default one has name ''."""
     out: dict[str, str] = {}
-    for node in el.find_all("ac:parameter", recursive=False):
+    for node in children(el, "ac:parameter"):
         out[node.get("ac:name", "")] = node.get_text()
     return out
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from bs4.element import Tag
 
+from .nodes import child
 from .table_cells import Href, flatten, has_block_content, html_text, inline_html, is_plain, pipe_escape
 from .table_grid import Cell, Grid, build_grid
 
@@ -65,7 +66,7 @@ class TablesMixin:
         for cell in grid.cells:
             markdown = super().process_tag(_Contents(cell.el), tags)  # type: ignore[misc]
             cell.markdown = markdown.strip()
-        caption = el.find("caption", recursive=False)
+        caption = child(el, "caption")
         title = super().process_tag(caption, tags).strip() if caption is not None else ""  # type: ignore[misc]
         body = self._layout(grid) if grid.cells else ""
         return "\n\n" + "\n\n".join(part for part in (title, body) if part) + "\n\n"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..nodes import child
 from ..registry import parameter, register
 
 __all__ = ["fence_for", "fenced", "inline_text", "language_for", "plain_body"]
@@ -62,7 +63,7 @@ def inline_text(text: str) -> str:
 
 def plain_body(el: Any) -> str:
     """The macro's raw body: CDATA and split CDATA come back joined, nothing unescaped twice."""
-    body = el.find("ac:plain-text-body", recursive=False)
+    body = child(el, "ac:plain-text-body")
     return body.get_text() if body is not None else ""
 
 

@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 
 from ..context import PageRef
 from ..mdsyntax import escape_text, link, one_line
+from ..nodes import children as child_elements
 from ..parse import parse_storage
 from ..registry import is_inline, parameter, parameters, quote_block, register
 
@@ -31,7 +32,7 @@ def macro_page(converter: Any, el: Any, name: str) -> tuple[PageRef | None, Any 
     The parameter holds an ac:link to a ri:page / ri:blog-post (newer storage), or text: "Title" or
     "SPACE:Title" (older storage).
     """
-    nodes = el.find_all("ac:parameter", recursive=False)
+    nodes = child_elements(el, "ac:parameter")
     node = next((p for p in nodes if p.get("ac:name", "") == name), None)
     if node is None:
         return None, None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..nodes import children
 from ..registry import is_inline, parameter, register
 from .code import inline_text
 
@@ -71,7 +72,7 @@ def panel(converter: Any, el: Any, text: str, parent_tags: set) -> str:
 
 def adf_panel(converter: Any, el: Any, text: str, parent_tags: set) -> str:
     """An `ac:adf-node type="panel"` (its body already converted from `ac:adf-content`)."""
-    attrs = {a.get("key", ""): a.get_text().strip() for a in el.find_all("ac:adf-attribute", recursive=False)}
+    attrs = {a.get("key", ""): a.get_text().strip() for a in children(el, "ac:adf-attribute")}
     kind = _ADF_ALERTS.get(attrs.get("panel-type", "").lower(), "")
     icon = "" if kind else attrs.get("panel-icon-text") or attrs.get("panel-icon", "")
     return _block(kind, "", text, parent_tags, icon)

@@ -16,6 +16,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ..nodes import children
 from ..registry import is_inline, parameter, parameters, register
 from .code import inline_text
 from .inline import emoticon
@@ -175,7 +176,7 @@ def _shown(heading: Any, context: Any) -> bool:
             return False
         extension = parent.parent if name in ("ac:adf-node", "ac:adf-fallback") else None
         if extension is not None and extension.name == "ac:adf-extension":
-            panel = extension.find("ac:adf-node", attrs={"type": "panel"}, recursive=False) is not None
+            panel = any(node.get("type") == "panel" for node in children(extension, "ac:adf-node"))
             if (name == "ac:adf-fallback") == panel:
                 return False
     return True
