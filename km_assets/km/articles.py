@@ -31,9 +31,11 @@ from .schemas import ARTICLES, frame
 __all__ = ["PARALLEL_MIN_ROWS", "article_path", "build_articles", "default_workers", "front_matter",
            "page_index"]
 
-# Below this many rows a batch converts in-process: starting workers costs about a second.
-PARALLEL_MIN_ROWS = 500
-CHUNK_ROWS = 200  # rows per task sent to a worker: small enough to balance, large enough to amortise
+# By default a batch smaller than this converts in-process. Forked workers start in about 0.1 s, but
+# workers from a fresh interpreter import the caller's main module and the converter first (1-3 s under
+# a Dagster step), which about 2,000 pages (~7 s serial) are needed to earn back on 2 cores.
+PARALLEL_MIN_ROWS = {"fork": 500, "forkserver": 2000, "spawn": 2000}
+CHUNK_ROWS = 200  # most rows per task sent to a worker: small enough to balance, large enough to amortise
 
 
 # Mentions are recorded as links for the report, but they point at people, not documents.
@@ -150,9 +152,10 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _in_processes(rows: list[dict], batch: _Batch, workers: int) -> list[dict[str, Any]]:
-    chunks = [rows[i:i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
-    context = multiprocessing.get_context(_start_method())
+def _in_processes(rows: list[dict], batch: _Batch, workers: int, method: str) -> list[dict[str, Any]]:
+    size = max(1, min(CHUNK_ROWS, -(-len(rows) // workers)))  # every worker gets work in a small batch too
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
                              initializer=_start_worker, initargs=(batch,)) as pool:
         return [article for chunk in pool.map(_convert_chunk, chunks) for article in chunk]
@@ -160,18 +163,24 @@ def _in_processes(rows: list[dict], batch: _Batch, workers: int) -> list[dict[st
 
 def build_articles(raw: pl.DataFrame, site_url: str, transform: TransformSettings | None = None,
                    pages: dict[str, PageRef] | None = None, *, workers: int | None = None) -> pl.DataFrame:
-    """ARTICLES rows for `raw`, in its order. `workers` processes convert a batch of PARALLEL_MIN_ROWS
-    rows or more (default: the CPUs this process may use; 1 converts in-process, as smaller batches do)."""
+    """ARTICLES rows for `raw`, in its order, the same however many processes convert them.
+
+    `workers`: None (the default) converts a batch of PARALLEL_MIN_ROWS rows or more in as many
+    processes as this process may use CPUs, and a smaller one in-process; 1 always converts in-process;
+    N > 1 always uses N processes (at most one per row).
+    """
     transform = transform or TransformSettings()
     # One title index for the whole batch, however the pages were handed in.
     pages = page_index(raw) if pages is None else pages if isinstance(pages, PageIndex) else PageIndex(pages)
     batch = _Batch(site_url=site_url, pages=pages, users=people(raw), macro_policies=dict(transform.macros),
                    default_policy=transform.default_macro_policy, tables=transform.tables)
-    workers = default_workers() if workers is None else workers
     rows = raw.rows(named=True)
+    method = _start_method()
+    if workers is None:
+        workers = default_workers() if len(rows) >= PARALLEL_MIN_ROWS[method] else 1
     # A daemonic process (some pools' workers) may not start processes of its own.
-    if workers > 1 and len(rows) >= PARALLEL_MIN_ROWS and not multiprocessing.current_process().daemon:
-        articles = _in_processes(rows, batch, workers)
+    if workers > 1 and len(rows) > 1 and not multiprocessing.current_process().daemon:
+        articles = _in_processes(rows, batch, workers, method)
     else:
         articles = [_article(row, batch) for row in rows]
     return frame(articles, ARTICLES)

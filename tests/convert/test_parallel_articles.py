@@ -1,7 +1,7 @@
 """build_articles in worker processes gives the frame a serial run gives: same rows, same order, same bytes.
 
-A batch of PARALLEL_MIN_ROWS rows or more goes to workers; these tests use one just above it, from the
-synthetic site generator (every macro family, links between its pages, includes), so both paths run.
+By default only a large batch goes to workers; `workers=2` sends any batch, so these tests use a small
+one from the synthetic site generator (every macro family, links between its pages, includes).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from km_assets.km import articles
-from km_assets.km.articles import PARALLEL_MIN_ROWS, build_articles
+from km_assets.km.articles import build_articles
 from km_assets.km.schemas import RAW_CONTENT
 from km_assets.sandbox.synthetic import synthetic_site
 
@@ -22,15 +22,13 @@ SITE = "https://acme.atlassian.net/wiki"
 
 @pytest.fixture(scope="module")
 def raw() -> pl.DataFrame:
-    site = synthetic_site(spaces=1, pages=PARALLEL_MIN_ROWS + 20, seed=7)
+    site = synthetic_site(spaces=1, pages=60, seed=7)
     rows = [{"content_id": c.id, "content_type": c.type, "space_key": c.space, "title": c.title,
              "version": c.version.number, "labels": list(c.labels), "parent_id": c.parent,
              "body_storage": c.body, "url": f"{SITE}/pages/viewpage.action?pageId={c.id}",
              "created_by": c.creator, "created_by_name": c.creator.title(), "modified_at": c.modified}
             for c in site.content.values() if c.type in ("page", "blogpost")]
-    frame = pl.DataFrame(rows, schema=RAW_CONTENT)
-    assert frame.height >= PARALLEL_MIN_ROWS
-    return frame
+    return pl.DataFrame(rows, schema=RAW_CONTENT)
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +40,14 @@ def test_workers_give_the_serial_frame_in_the_same_order(raw, serial):
     parallel = build_articles(raw, SITE, workers=2)
     assert parallel["content_id"].to_list() == raw["content_id"].to_list()
     assert parallel.equals(serial)
+
+
+def test_by_default_a_small_batch_converts_in_process(raw, serial, monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a small batch started worker processes")
+
+    monkeypatch.setattr(articles, "ProcessPoolExecutor", no_pool)
+    assert build_articles(raw, SITE).equals(serial)
 
 
 def test_workers_started_from_a_fresh_interpreter_give_the_serial_frame(raw, serial):
