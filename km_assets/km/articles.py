@@ -2,11 +2,13 @@
 
 Conversion is CPU-bound (a few ms per page), so a large batch is converted in worker processes: rows go
 out in chunks and come back in order, so the frame is the one a serial run builds. Workers are forked
-while this process runs a single thread (they inherit the page index as it is); with other threads
-alive (a Dagster run has several, and one may hold a lock a fork would copy held), they start from a
-fresh interpreter through the forkserver (spawn where there is none), which needs the usual
-`if __name__ == "__main__":` guard in a calling script. What workers share (site URL, page index,
-people, macro policies) reaches each of them once, and they import nothing of Dagster.
+while this process runs a single thread (they inherit the page index as it is: a script, a notebook,
+`materialize`/`execute_in_process`). With other threads alive (a step of Dagster's multiprocess executor
+has three, and one may hold a lock a fork would copy held) they start from a fresh interpreter through
+the forkserver (spawn where there is none); Python then imports the caller's main module in each worker,
+so a calling script needs the usual `if __name__ == "__main__":` guard, and the start costs seconds (see
+PARALLEL_MIN_ROWS). What workers share (site URL, page index, people, macro policies) reaches each of
+them once, as plain data; the code they run imports nothing of Dagster.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from .schemas import ARTICLES, frame
 __all__ = ["PARALLEL_MIN_ROWS", "article_path", "build_articles", "default_workers", "front_matter",
            "page_index"]
 
-# By default a batch smaller than this converts in-process. Forked workers start in about 0.1 s, but
-# workers from a fresh interpreter import the caller's main module and the converter first (1-3 s under
-# a Dagster step), which about 2,000 pages (~7 s serial) are needed to earn back on 2 cores.
-PARALLEL_MIN_ROWS = {"fork": 500, "forkserver": 2000, "spawn": 2000}
+# By default a batch smaller than this converts in-process. Forked workers start in about 0.1 s. Workers
+# from a fresh interpreter first import the caller's main module (Python's spawn rule; in a Dagster step
+# that is Dagster itself) and the converter: 7 s for two of them in a multiprocess-executor step on 2
+# busy cores, which two workers earn back only from about 4,000 pages (~3.5 ms each serially).
+PARALLEL_MIN_ROWS = {"fork": 500, "forkserver": 5000, "spawn": 5000}
 CHUNK_ROWS = 200  # most rows per task sent to a worker: small enough to balance, large enough to amortise
 
 
