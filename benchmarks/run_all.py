@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "listing_vs_peers": (["--repeat", "3"], ["--quick"]),
     "incremental_sync": (["--spaces", "10", "--pages", "10000"], ["--spaces", "2", "--pages", "300"]),
     "convert_vs_markdownify": ([], ["--repeat", "1", "--synthetic-pages", "200"]),
+    "convert_throughput": ([], ["--pages", "300", "--repeat", "1"]),
     "mapping": ([], ["--rows", "20000", "--repeat", "1"]),
     "permissions": ([], ["--pages", "2000", "--repeat", "1"]),
     "attachments": (["--copies", "10", "--repeat", "3"], ["--copies", "2", "--repeat", "1"]),
