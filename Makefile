@@ -27,8 +27,10 @@ ui: env
 	.venv/bin/km ui
 
 # JupyterLab on 127.0.0.1 (the token is printed in the URL), opening notebooks/ with the km-assets kernel.
+# Jupyter refuses to start as root without --allow-root; containers and CI machines often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: env
-	.venv/bin/jupyter lab --ip=127.0.0.1 --no-browser --ServerApp.root_dir=. \
+	.venv/bin/jupyter lab --ip=127.0.0.1 --no-browser $(ALLOW_ROOT) --ServerApp.root_dir=. \
 		--ServerApp.default_url=/lab/tree/notebooks --MultiKernelManager.default_kernel_name=km-assets
 
 lint: env
