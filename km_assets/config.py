@@ -76,6 +76,9 @@ class RateLimitSettings(_Strict):
     requests_per_second: float = Field(default=10.0, ge=0)
     max_concurrency: int = Field(default=4, ge=1, le=64)
     max_retries: int = Field(default=8, ge=0, le=50)
+    # requests_per_second is the site's budget, shared by every process of this user on this machine
+    # (parallel spaces, a schedule next to `km sync`); false gives each process the whole rate.
+    shared: bool = True
 
 
 class AttachmentSettings(_Strict):

@@ -35,7 +35,7 @@ from .errors import (
     UnexpectedResponseError,
 )
 from .events import RATE_LIMIT_HEADERS, EventLog
-from .politeness import AdaptiveConcurrency, TokenBucket, parse_reset, parse_retry_after
+from .politeness import AdaptiveConcurrency, SiteTokenBucket, TokenBucket, parse_reset, parse_retry_after
 
 __all__ = ["CONTENT_EXPAND", "ClientSettings", "ConfluenceClient"]
 
@@ -76,7 +76,7 @@ class ConfluenceClient:
                  events: EventLog | None = None, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  seed: int | None = None, deployment: Deployment | None = None,
-                 declared_kind: str | None = None) -> None:
+                 declared_kind: str | None = None, bucket: TokenBucket | SiteTokenBucket | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.deployment = deployment
         self.declared_kind = declared_kind  # "cloud" | "datacenter" as km.yaml says, when not detected
@@ -84,7 +84,9 @@ class ConfluenceClient:
         self.events = events or EventLog("confluence")
         self._sleep = sleep
         self._random = random.Random(seed)
-        self.bucket = TokenBucket(self.settings.requests_per_second, self.settings.burst, clock=clock, sleep=sleep)
+        # `bucket`: a SiteTokenBucket shares the site's rate with this machine's other processes.
+        self.bucket = bucket or TokenBucket(self.settings.requests_per_second, self.settings.burst, clock=clock,
+                                            sleep=sleep)
         self.concurrency = AdaptiveConcurrency(self.settings.max_concurrency)
         limits = httpx.Limits(max_connections=self.settings.max_concurrency * 2,
                               max_keepalive_connections=self.settings.max_concurrency * 2)
@@ -100,6 +102,8 @@ class ConfluenceClient:
 
     def close(self) -> None:
         self._http.close()
+        if isinstance(self.bucket, SiteTokenBucket):
+            self.bucket.close()
 
     def __enter__(self) -> ConfluenceClient:
         return self

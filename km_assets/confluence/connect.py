@@ -16,6 +16,7 @@ from ..config import ConnectionSettings
 from .client import ClientSettings, ConfluenceClient
 from .deployment import Deployment, detect_deployment
 from .events import EventLog
+from .politeness import SiteTokenBucket, site_bucket_path
 
 __all__ = ["BearerAuth", "client_for", "resolve_deployment"]
 
@@ -74,6 +75,9 @@ def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deplo
     settings = ClientSettings(requests_per_second=limits.requests_per_second,
                               max_concurrency=limits.max_concurrency, max_retries=limits.max_retries)
     log = events or EventLog(connection.name, secrets=(secret,))
+    if limits.shared and "clock" not in kwargs and "sleep" not in kwargs and "bucket" not in kwargs:
+        # One budget for the site across this machine's processes (a test's fake clock keeps its own).
+        kwargs["bucket"] = SiteTokenBucket(site_bucket_path(connection.url), limits.requests_per_second)
     client = ConfluenceClient(base_url, _auth(connection, secret), settings=kwargs.pop("settings", settings),
                               events=log, transport=transport, deployment=deployment,
                               declared_kind=_DECLARED_KIND.get(connection.deployment), **kwargs)
