@@ -112,7 +112,8 @@ def build_app(site: Site, options: SandboxOptions, counters: RequestCounters | N
             except BadRequest as err:
                 response: Response = error(400, str(err))
             else:
-                response = result if isinstance(result, Response) else json_response(result)
+                response = (result if isinstance(result, Response)
+                            else json_response(result, shared=request.scope.get("km_shared")))
             counters.add(request, route, response.status_code)
             return response
         return endpoint

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .shared import Shared
 from .site import Site, User
 
 __all__ = [
@@ -112,9 +113,11 @@ def error(status: int, message: str, reason: str | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type="application/json",
-                    headers=headers)
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
+                  shared: Shared | None = None) -> Response:
+    """`shared`: the request's Shared, when the body may hold its placeholders."""
+    text = shared.dumps(body) if shared is not None else json.dumps(body, ensure_ascii=False)
+    return Response(text, status_code=status, media_type="application/json", headers=headers)
 
 
 def int_param(request: Request, name: str, default: int) -> int:

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .cql import CqlError, parse_cql
 from .http import ApiContext, BadRequest, error, int_param
+from .shared import Shared
 from .site import Attachment, Content
 from .v1 import (
     View,
@@ -52,8 +53,10 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
     pager = Pager(api)
 
     def view_of(request: Request) -> View:
+        # One Shared per request: app.py encodes the handler's answer with it (see shared.py).
+        shared = request.scope.setdefault("km_shared", Shared())
         return View(site, cloud, api.base_url(request), api.context_path, options.cloud_id if cloud else "",
-                    api.viewer(request), options.restriction_limit)
+                    api.viewer(request), options.restriction_limit, shared)
 
     def single(request: Request, body: dict) -> dict:
         # A single item's links also carry the roots (go-atlassian and querypie recordings); list items don't.
@@ -62,8 +65,7 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
         return body
 
     def visible(request: Request, items) -> list[Content]:
-        viewer = api.viewer(request)
-        return [c for c in items if site.can_view(viewer, c)]
+        return list(filter(site.viewer_filter(api.viewer(request)), items))
 
     def content_renderer(request: Request) -> Callable[[Content], dict]:
         expand = parse_expand(request.query_params.get("expand"))

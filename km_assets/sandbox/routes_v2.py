@@ -200,8 +200,7 @@ def v2_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
                              headers={"Link": header})
 
     def visible(request: Request, items: list[Content]) -> list[Content]:
-        viewer = api.viewer(request)
-        return [c for c in items if site.can_view(viewer, c)]
+        return list(filter(site.viewer_filter(api.viewer(request)), items))
 
     def lookup(request: Request, kind: str, statuses: Sequence[str] = ("current", "archived")) -> Content:
         cid = _path_id(request)

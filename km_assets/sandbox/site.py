@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -218,6 +219,38 @@ class Site:
 
     def can_view(self, user: User | None, content: Content) -> bool:
         return self.space_allows(user, content.space, "read") and self.passes_restrictions(user, content)
+
+    def viewer_filter(self, user: User | None) -> Callable[[Content], bool]:
+        """can_view for the many items of one listing: the viewer's groups, space grants and each
+        ancestor's verdict are worked out once. Only valid while the site does not change (hold the lock)."""
+        groups = self.groups_of(user) if user else set()
+        spaces: dict[str, bool] = {}
+        admitted: dict[str, bool] = {}  # by id: whether a live node's own read restriction admits the user
+
+        def admits(node: Content) -> bool:
+            users, restricted_groups = node.read_users, node.read_groups
+            if not users and not restricted_groups:
+                return True
+            return user is not None and (user.username in users or bool(groups.intersection(restricted_groups)))
+
+        def check(content: Content) -> bool:
+            allowed = spaces.get(content.space)
+            if allowed is None:
+                allowed = spaces[content.space] = self.space_allows(user, content.space, "read")
+            if not allowed or not admits(content):
+                return False
+            parent = content.parent
+            while parent is not None and parent in self.content:
+                node = self.content[parent]
+                verdict = admitted.get(parent)
+                if verdict is None:
+                    verdict = admitted[parent] = admits(node)
+                if not verdict:
+                    return False
+                parent = node.parent
+            return True
+
+        return check
 
     def ancestors(self, content: Content) -> list[Content]:
         """Root first, as Confluence lists them."""

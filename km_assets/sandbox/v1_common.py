@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import functools
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from .shared import Shared
 from .site import Site, User
 
 __all__ = ["View", "collection", "friendly", "iso", "parse_expand", "sub", "tiny_link"]
@@ -22,25 +26,37 @@ class View:
     cloud_id: str = ""
     viewer: User | None = None
     restriction_limit: int = 200  # expanded restriction lists stop here (SandboxOptions.restriction_limit)
+    # Set by the routes: pieces repeated across a response are rendered and encoded once (see shared.py).
+    shared: Shared | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
+    def share(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """make(), or a placeholder for its value shared by every embedding of `key` in this response."""
+        return make() if self.shared is None else self.shared.ref(key, make)
 
-def parse_expand(value: str | None) -> set[str]:
+
+def parse_expand(value: str | None) -> frozenset[str]:
     """'a.b,c' -> {'a', 'a.b', 'c'}: asking for a nested expansion implies its parents."""
     wanted: set[str] = set()
     for item in (value or "").split(","):
         parts = [p for p in item.strip().split(".") if p]
         for i in range(1, len(parts) + 1):
             wanted.add(".".join(parts[:i]))
-    return wanted
+    return frozenset(wanted)
 
 
-def sub(expand: set[str], key: str) -> set[str]:
+def sub(expand: set[str] | frozenset[str], key: str) -> frozenset[str]:
     """The expansions below `key`: sub({'space', 'space.homepage'}, 'space') == {'homepage'}."""
+    return _sub(expand if isinstance(expand, frozenset) else frozenset(expand), key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sub(expand: frozenset[str], key: str) -> frozenset[str]:
+    # Renderers ask the same few questions of the same few expansion sets for every item of a listing.
     prefix = key + "."
-    return {e[len(prefix):] for e in expand if e.startswith(prefix)}
+    return frozenset(e[len(prefix):] for e in expand if e.startswith(prefix))
 
 
 def iso(at: datetime) -> str:

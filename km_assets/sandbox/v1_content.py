@@ -56,8 +56,9 @@ class _Node:
 
 
 def _page(view: View, c: Content) -> _Node:
+    # No body here: a synthetic body is generated on read, and most nodes (ancestors, children) never show it.
     return _Node(c.id, c.type, c.status, c.title, view.site.spaces[c.space], c.creator, c.created, c.versions,
-                 c.body, c.labels, content=c)
+                 None, c.labels, content=c)
 
 
 def _comment(view: View, cm: Comment) -> _Node:
@@ -87,8 +88,18 @@ def render_attachment(view: View, a: Attachment, expand: set[str]) -> dict:
     return _render(view, _attachment(view, a), expand)
 
 
-def _user(view: View, username: str, expand: set[str] | None = None) -> dict:
-    return render_user(view, view.site.users[username], expand)
+def _user(view: View, username: str, expand: frozenset[str] = frozenset()) -> dict:
+    user = view.site.users[username]
+    return view.share(("user", username, expand), lambda: render_user(view, user, expand))
+
+
+def _space(view: View, space: Space, expand: frozenset[str]) -> dict:
+    return view.share(("space", space.key, expand), lambda: render_space(view, space, expand))
+
+
+def _shared_page(view: View, c: Content, expand: frozenset[str]) -> dict:
+    """An embedded page (an ancestor, a container): the same under every item of a response that has it."""
+    return view.share(("content", c.id, expand), lambda: _render(view, _page(view, c), expand))
 
 
 def _version(view: View, node: _Node, v: Version, expand: set[str]) -> dict:
@@ -111,7 +122,7 @@ def _version(view: View, node: _Node, v: Version, expand: set[str]) -> dict:
 
 def _people(view: View, usernames: list[str]) -> dict:
     users = [view.site.users[u] for u in dict.fromkeys(usernames) if u in view.site.users]
-    return {"users": [render_user(view, u) for u in users], "userKeys": [u.user_key for u in users]}
+    return {"users": [_user(view, u.username) for u in users], "userKeys": [u.user_key for u in users]}
 
 
 def _history(view: View, node: _Node, expand: set[str]) -> dict:
@@ -237,14 +248,15 @@ def _render(view: View, node: _Node, expand: set[str]) -> dict:
                   "restrictions": f"{own}/restriction/byOperation", "history": f"{own}/history",
                   "space": space_path, "descendants": f"{own}/descendant", "children": f"{own}/child"}
     if "space" in expand:
-        out["space"] = render_space(view, node.space, sub(expand, "space"))
+        out["space"] = _space(view, node.space, sub(expand, "space"))
     if "history" in expand:
         out["history"] = _history(view, node, sub(expand, "history"))
     if "version" in expand:
         out["version"] = _version(view, node, node.versions[-1], sub(expand, "version"))
     if "ancestors" in expand:
         chain = view.site.ancestors(node.content) if node.content is not None else []
-        out["ancestors"] = [_render(view, _page(view, a), sub(expand, "ancestors")) for a in chain]
+        inner = sub(expand, "ancestors")
+        out["ancestors"] = [_shared_page(view, a, inner) for a in chain]
     if "operations" in expand:
         out["operations"] = _operations(view, node)
     if "children" in expand:
@@ -255,10 +267,11 @@ def _render(view: View, node: _Node, expand: set[str]) -> dict:
         out["descendants"] = _tree(view, node, sub(expand, "descendants"), deep=True)
     if "container" in expand:
         inner = sub(expand, "container")
-        out["container"] = (_render(view, _page(view, node.container), inner) if node.container
-                            else render_space(view, node.space, inner))
+        out["container"] = (_shared_page(view, node.container, inner) if node.container
+                            else _space(view, node.space, inner))
     if "body" in expand:
-        out["body"] = render_body(node.body, sub(expand, "body"), cloud=view.cloud,
+        storage = node.content.body if node.content is not None else node.body
+        out["body"] = render_body(storage, sub(expand, "body"), cloud=view.cloud,
                                   content_url=f"/rest/api/content/{node.id}")
     if "restrictions" in expand and node.content is not None:
         out["restrictions"] = render_restrictions(view, node.content, sub(expand, "restrictions"),
