@@ -142,3 +142,46 @@ def test_counters_over_http(sandbox):
         snapshot = a.get("/counters").json()
     assert snapshot["/rest/api/space"] == {"200": 1}
     assert snapshot["/wiki/rest/api/nothing"] == {"404": 1}
+
+
+def test_listings_see_each_admin_change_on_the_next_request(sandbox):
+    """Listings keep their filtered, sorted results between requests (pages of one walk): every admin
+    change must show in the very next listing, in v1 search, v1 content and v2 pages alike."""
+    cql = 'space = "ENG" and type in (page, blogpost) order by lastmodified asc'
+    expand = "body.storage,version,ancestors,metadata.labels,restrictions.read.restrictions.user"
+
+    def listings(c: httpx.Client) -> dict[str, dict]:
+        search = c.get("/rest/api/content/search", params={"cql": cql, "limit": 200, "expand": expand}).json()
+        content = c.get("/rest/api/content", params={"spaceKey": "ENG", "limit": 200, "expand": expand}).json()
+        v2 = c.get("/api/v2/pages", params={"limit": 250, "body-format": "storage"}).json()
+        return {"search": {r["id"]: r for r in search["results"]},
+                "content": {r["id"]: r for r in content["results"]},
+                "v2": {r["id"]: r for r in v2["results"]}}
+
+    with admin(sandbox) as a, api(sandbox) as c:
+        before = listings(c)  # fills whatever the sandbox keeps between requests
+        page = next(i for i in before["content"] if i != "65537" and sandbox.site.content[i].parent == "65537")
+        a.put(f"/content/{page}", json={"body": "<p>fresh words</p>", "title": "Renamed page"})
+        after = listings(c)
+        assert after["search"][page]["body"]["storage"]["value"] == "<p>fresh words</p>"
+        assert after["search"][page]["version"]["number"] == before["search"][page]["version"]["number"] + 1
+        assert list(after["search"])[-1] == page  # the newest change sorts last
+        assert after["content"][page]["title"] == after["v2"][page]["title"] == "Renamed page"
+
+        a.put(f"/content/{page}/labels", json={"labels": ["just-relabelled"]})
+        labels = c.get("/rest/api/content/search", params={"cql": "label = just-relabelled"}).json()["results"]
+        assert [r["id"] for r in labels] == [page]
+
+        a.put(f"/content/{page}/restrictions", json={"operation": "read", "users": ["amoreau"]})
+        hidden = listings(c)
+        assert all(page not in hidden[k] for k in hidden)
+        a.put(f"/content/{page}/restrictions", json={"operation": "read", "users": []})
+        a.post(f"/content/{page}/status", json={"status": "trashed"})
+        assert all(page not in listing for listing in listings(c).values())
+        a.post(f"/content/{page}/status", json={"status": "current"})
+        a.post(f"/content/{page}/move", json={"space": "OPS"})
+        moved = listings(c)
+        assert page not in moved["search"] and page not in moved["content"]
+        assert moved["v2"][page]["spaceId"] == str(sandbox.site.spaces["OPS"].id)
+        created = a.post("/content", json={"space": "ENG", "title": "Brand new", "parent": "65537"}).json()["id"]
+        assert all(created in listing for listing in listings(c).values())

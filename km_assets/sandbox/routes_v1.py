@@ -86,12 +86,18 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
         kind = request.query_params.get("type", "page")
         status = request.query_params.get("status", "current")
         title = request.query_params.get("title")
-        with site.lock:
+        viewer = api.viewer(request)
+
+        def listed() -> list[Content]:
             items = sorted((c for c in site.content.values()
                             if (space is None or c.space == space) and c.type == kind and c.status == status
                             and (title is None or c.title == title)), key=lambda c: (c.position, int(c.id)))
-            return pager.page(request, visible(request, items), content_renderer(request),
-                              "/rest/api/content")
+            return list(filter(site.viewer_filter(viewer), items))
+
+        with site.lock:
+            # Each page of a walk would filter and sort the whole site again: kept until the site changes.
+            items = site.memo(("v1 content", space, kind, status, title, viewer and viewer.username), listed)
+            return pager.page(request, items, content_renderer(request), "/rest/api/content")
 
     def search(request: Request) -> tuple[str, list[Content]]:
         cql = request.query_params.get("cql")
@@ -101,7 +107,14 @@ def v1_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
             query = parse_cql(cql, site, api.tz)
         except CqlError as err:
             raise BadRequest(str(err)) from None
-        return cql, visible(request, query.run(site.searchable()))
+        viewer = api.viewer(request)
+
+        def found() -> list[Content]:
+            return list(filter(site.viewer_filter(viewer), query.run(site.searchable())))
+
+        if site.index_lag > 0:  # what search sees then depends on the clock, not only on the site
+            return cql, found()
+        return cql, site.memo(("v1 search", cql, viewer and viewer.username), found)
 
     async def content_search(request: Request):
         with site.lock:

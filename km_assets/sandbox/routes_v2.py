@@ -222,12 +222,20 @@ def v2_routes(api: ApiContext) -> list[tuple[str, str, Handler]]:
             body_format = _choice(request, "body-format", LIST_BODY_FORMATS)
             sort = _sort(request, PAGE_SORTS if page else BLOG_SORTS, "id")
             limit = _limit(request)
-            with site.lock:
+            viewer = api.viewer(request)
+
+            def listed() -> list[Content]:
                 items = [c for c in site.content.values()
                          if c.type == kind and c.status in statuses and (not ids or c.id in ids)
                          and (not space_ids or site.spaces[c.space].id in space_ids)
                          and (title is None or c.title == title)]
-                return paged(request, visible(request, items), CONTENT_KEYS, sort, limit,
+                return list(filter(site.viewer_filter(viewer), items))
+
+            key = ("v2 content", kind, tuple(statuses), frozenset(ids), frozenset(space_ids), title,
+                   viewer and viewer.username)
+            with site.lock:
+                # A cursor walk would filter the whole site again for every page: kept until the site changes.
+                return paged(request, site.memo(key, listed), CONTENT_KEYS, sort, limit,
                              lambda c: render_content(site, c, body_format=body_format))
         return handler
 

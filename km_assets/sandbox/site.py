@@ -13,11 +13,12 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 CONTENT_STATUSES = ("current", "draft", "trashed", "archived")
+_MEMO_SIZE = 64  # derived listings kept per site (each a list of references to content already held)
+T = TypeVar("T")
 
 
 @dataclass
@@ -170,6 +173,10 @@ class Site:
     # Only kept while index_lag > 0; with no lag, search reads the live content.
     _index: dict[str, list[tuple[float, Content | None]]] = field(default_factory=dict, repr=False)
     _next_id: int = field(default=0, repr=False)
+    # Bumped by every change (all go through the methods below), so derived results can be kept until then.
+    generation: int = field(default=0, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
+    _memo_generation: int = field(default=-1, repr=False)
 
     # -- reading -----------------------------------------------------------------------------------
     def user(self, username: str) -> User:
@@ -289,6 +296,19 @@ class Site:
                 seen.append(visible[-1])
         return seen
 
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """make(), kept until the site next changes: listings page through the same filtered, sorted list
+        request after request. Callers must not change what they get."""
+        with self.lock:
+            if self._memo_generation != self.generation:
+                self._memo.clear()
+                self._memo_generation = self.generation
+            if key not in self._memo:
+                if len(self._memo) >= _MEMO_SIZE:
+                    del self._memo[next(iter(self._memo))]  # the oldest
+                self._memo[key] = make()
+            return self._memo[key]
+
     # -- changing ----------------------------------------------------------------------------------
     def new_id(self) -> str:
         with self.lock:
@@ -316,6 +336,7 @@ class Site:
                parent: str | None = None, labels: list[str] | None = None, at: datetime | None = None,
                content_id: str | None = None, status: str = "current") -> Content:
         with self.lock:
+            self.generation += 1
             if space not in self.spaces:
                 raise KeyError(f"no space {space}")
             if parent is not None and parent not in self.content:
@@ -333,6 +354,7 @@ class Site:
              labels: list[str] | None = None, at: datetime | None = None, message: str = "") -> Content:
         """A new version, as an editor saving the page makes one."""
         with self.lock:
+            self.generation += 1
             self._index_before_change(content_id)
             item = self.content[content_id]
             if body is not None:
@@ -348,6 +370,7 @@ class Site:
     def set_labels(self, content_id: str, labels: list[str]) -> Content:
         """Labels change without a new version, as in Confluence."""
         with self.lock:
+            self.generation += 1
             self._index_before_change(content_id)
             self.content[content_id].labels = list(labels)
             self._indexed(content_id)
@@ -356,6 +379,7 @@ class Site:
     def move(self, content_id: str, *, parent: str | None = None, space: str | None = None) -> Content:
         """Move a page (and its subtree) under another parent, or to the top of another space."""
         with self.lock:
+            self.generation += 1
             item = self.content[content_id]
             target_space = space or (self.content[parent].space if parent else item.space)
             if parent is not None and (parent == content_id or any(
@@ -382,6 +406,7 @@ class Site:
     def restrict(self, content_id: str, *, operation: str = "read", users: list[str] | None = None,
                  groups: list[str] | None = None) -> Content:
         with self.lock:
+            self.generation += 1
             item = self.content[content_id]
             if operation == "read":
                 item.read_users, item.read_groups = list(users or []), list(groups or [])
@@ -396,6 +421,7 @@ class Site:
         if status not in CONTENT_STATUSES:
             raise ValueError(f"status must be one of {CONTENT_STATUSES}")
         with self.lock:
+            self.generation += 1
             self._index_before_change(content_id)
             self.content[content_id].status = status
             self._indexed(content_id)
@@ -404,6 +430,7 @@ class Site:
     def purge(self, content_id: str) -> None:
         """Gone for good: children move up to the purged page's parent, as Confluence does."""
         with self.lock:
+            self.generation += 1
             self._index_before_change(content_id)
             item = self.content.pop(content_id)
             for child in [c for c in self.content.values() if c.parent == content_id]:
@@ -415,6 +442,7 @@ class Site:
     def add_attachment(self, content_id: str, *, filename: str, data: bytes, media_type: str, by: str,
                        attachment_id: str | None = None, at: datetime | None = None) -> Attachment:
         with self.lock:
+            self.generation += 1
             existing = next((a for a in self.attachments_of(content_id) if a.filename == filename), None)
             if existing is not None:
                 existing.data, existing.media_type = data, media_type
@@ -432,6 +460,7 @@ class Site:
         """Attach the same stored binary to another page (as copying a page with its files does):
         a new attachment id and container, the same bytes and media fileId."""
         with self.lock:
+            self.generation += 1
             source = self.attachments[attachment_id]
             att = Attachment(id=f"att{self.new_id()}", container_id=content_id, filename=source.filename,
                              media_type=source.media_type, data=source.data, created=at or datetime.now(UTC),
@@ -442,10 +471,12 @@ class Site:
     def remove_attachment(self, attachment_id: str) -> None:
         """Deleted from its page (Confluence keeps it in the trash; listings no longer show it)."""
         with self.lock:
+            self.generation += 1
             self.attachments[attachment_id].status = "trashed"
 
     def add_space(self, key: str, name: str, *, grants: list[SpaceGrant] | None = None) -> Space:
         with self.lock:
+            self.generation += 1
             if key in self.spaces:
                 raise ValueError(f"space {key} exists")
             space_id = max((s.id for s in self.spaces.values()), default=98304) + 1
@@ -455,21 +486,25 @@ class Site:
 
     def grant(self, space: str, grant: SpaceGrant) -> None:
         with self.lock:
+            self.generation += 1
             if grant not in self.spaces[space].permissions:
                 self.spaces[space].permissions.append(grant)
 
     def revoke(self, space: str, grant: SpaceGrant) -> None:
         with self.lock:
+            self.generation += 1
             self.spaces[space].permissions = [g for g in self.spaces[space].permissions if g != grant]
 
     def add_member(self, group: str, username: str) -> None:
         with self.lock:
+            self.generation += 1
             members = self.groups.setdefault(group, Group(group)).members
             if username not in members:
                 members.append(username)
 
     def remove_member(self, group: str, username: str) -> None:
         with self.lock:
+            self.generation += 1
             self.groups[group].members = [m for m in self.groups[group].members if m != username]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,8 @@ class View:
     restriction_limit: int = 200  # expanded restriction lists stop here (SandboxOptions.restriction_limit)
     # Set by the routes: pieces repeated across a response are rendered and encoded once (see shared.py).
     shared: Shared | None = None
+    # Indexes worked out once per request (the site cannot change while a handler holds its lock).
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"

@@ -175,9 +175,23 @@ def _kids(view: View, node: _Node, kind: str, *, deep: bool) -> list[_Node]:
         found = (pages[1:] if deep else site.children_of(node.id) if node.content is not None else [])
         return [_page(view, c) for c in found if site.can_view(view.viewer, c)]
     if kind == "attachment":
-        return [_attachment(view, a) for p in pages for a in site.attachments_of(p.id)]
+        by_page = _by_container(view, "attachments", site.attachments)
+        return [_attachment(view, a) for p in pages for a in by_page.get(p.id, ())]
     ids = [p.id for p in pages] if node.type != "comment" else [node.id]
-    return [_comment(view, cm) for i in ids for cm in site.comments_of(i)]
+    by_item = _by_container(view, "comments", site.comments)
+    return [_comment(view, cm) for i in ids for cm in by_item.get(i, ())]
+
+
+def _by_container(view: View, name: str, table: dict) -> dict[str, list]:
+    """Current attachments or comments by container, in site order (as Site.attachments_of lists them),
+    indexed once per request rather than scanned for every item of a listing."""
+    index = view.memo.get(name)
+    if index is None:
+        index = view.memo[name] = {}
+        for x in table.values():
+            if x.status == "current":
+                index.setdefault(x.container_id, []).append(x)
+    return index
 
 
 def _tree(view: View, node: _Node, expand: set[str], *, deep: bool) -> dict:
