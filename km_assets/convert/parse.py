@@ -15,6 +15,8 @@ from typing import Any
 from bs4 import BeautifulSoup, Doctype, XMLParsedAsHTMLWarning
 from bs4.element import Tag
 
+from .wellformed import StorageTreeBuilder
+
 __all__ = ["MAX_DEPTH", "StorageTag", "parse_storage"]
 
 # Deeper markup is flattened: no real page nests this far, and markdownify recurses per level.
@@ -84,8 +86,9 @@ def parse_storage(body: str | bytes) -> tuple[BeautifulSoup, list[str]]:
         # Storage format is XHTML with undeclared prefixes; the HTML parser is the safe choice here.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         # Whitespace-only text in code bodies (an empty line, a lone CDATA of spaces) is content.
-        soup = BeautifulSoup(text, "html.parser", element_classes={Tag: StorageTag},
-                             preserve_whitespace_tags={"pre", "textarea", "ac:plain-text-body"})
+        # Well-formed bodies are read by lxml, the rest by html.parser; the tree is the same (wellformed.py).
+        builder = StorageTreeBuilder(preserve_whitespace_tags={"pre", "textarea", "ac:plain-text-body"})
+        soup = BeautifulSoup(text, builder=builder, element_classes={Tag: StorageTag})
     # The HTML parser makes a Doctype only from "<!doctype": most bodies skip the walk.
     doctypes = [node for node in soup.descendants if isinstance(node, Doctype)] if "<!" in text else []
     for doctype in doctypes:
