@@ -49,3 +49,22 @@ def test_live_front_matter_follows_a_relabel_and_a_move_that_made_no_version():
                                      "source_url": "https://x.example/wiki/pages/viewpage.action?pageId=7"}
     assert body == "Body seven\n"
     assert out["markdown"][1] == "no metadata row\n"
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_article_front_matter_reads_as_the_yaml_emitter_wrote_it(title):
+    """`articles` writes JSON scalars (no YAML emitter); a YAML reader gets the row's values back exactly.
+
+    yaml.safe_dump wrote the same values, except that it folded U+0085 (NEL) into a space."""
+    row = {"title": title, "created_by_name": title, "modified_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+           "labels": [title, "b"], "space_name": None, "space_key": "ENG", "content_id": "12",
+           "version": 3, "url": None}
+    front, body = split_front_matter(front_matter(row) + "# Body\n")
+    assert body == "# Body\n"
+    expected = {"title": title, "author": title, "last_updated": "2026-01-02T03:04:00+00:00",
+                "tags": [title, "b"], "category": "ENG", "confluence_id": "12", "confluence_version": 3,
+                "source_url": None}
+    assert yaml.safe_load(front) == expected
+    if "\x85" not in title:
+        assert yaml.safe_load(yaml.safe_dump(expected, sort_keys=False, allow_unicode=True)) == expected
+    assert front.startswith("title: ")  # keys stay plain words

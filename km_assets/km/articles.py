@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-import yaml
 
 from ..config import TransformSettings
 from ..convert import ConversionContext, PageIndex, PageRef, convert_storage
 from ..convert.context import MacroPolicy, TableMode
+from .front_matter import yaml_scalar
 from .schemas import ARTICLES, frame
 
 __all__ = ["PARALLEL_MIN_ROWS", "article_path", "build_articles", "default_workers", "front_matter",
@@ -75,7 +75,10 @@ def people(raw: pl.DataFrame) -> dict[str, str]:
 
 def front_matter(row: dict) -> str:
     """The default mapping (Title -> Article Title, Creator -> Author, Last Modified -> Last Updated,
-    Labels -> Tags, Space -> Category) as YAML front matter."""
+    Labels -> Tags, Space -> Category) as YAML front matter.
+
+    Keys are plain YAML words; values are written as JSON scalars (front_matter.yaml_scalar), which YAML
+    reads as the same values: the YAML emitter was a tenth of an article's build time."""
     fields = {
         "title": row["title"],
         "author": row.get("created_by_name") or row.get("created_by"),
@@ -86,7 +89,7 @@ def front_matter(row: dict) -> str:
         "confluence_version": row["version"],
         "source_url": row.get("url"),
     }
-    return "---\n" + yaml.safe_dump(fields, sort_keys=False, allow_unicode=True) + "---\n\n"
+    return "---\n" + "".join(f"{key}: {yaml_scalar(value)}\n" for key, value in fields.items()) + "---\n\n"
 
 
 def default_workers() -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["render_front_matter", "split_front_matter", "with_front_matter"]
+__all__ = ["render_front_matter", "split_front_matter", "with_front_matter", "yaml_scalar"]
 
 _FENCE = "---\n"
 
@@ -44,6 +44,11 @@ _YAML_UNSAFE = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029, 0
 
 def _json(value: Any) -> str:
     return json.dumps(_scalar(value), ensure_ascii=False).translate(_YAML_UNSAFE)
+
+
+def yaml_scalar(value: Any) -> str:
+    """One value as the front matter writes it: a JSON scalar or flow sequence, which YAML reads unchanged."""
+    return _json(value)
 
 
 def render_front_matter(fields: dict[str, Any]) -> str:
