@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 CONTENT_STATUSES = ("current", "draft", "trashed", "archived")
-_MEMO_SIZE = 64  # derived listings kept per site (each a list of references to content already held)
+_MEMO_SIZE = 16  # derived listings kept per site: lists of references, <1 MB each even at 100,000 pages
 T = TypeVar("T")
 
 
