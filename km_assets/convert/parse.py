@@ -89,10 +89,13 @@ def parse_storage(body: str | bytes) -> tuple[BeautifulSoup, list[str]]:
         # Well-formed bodies are read by lxml, the rest by html.parser; the tree is the same (wellformed.py).
         builder = StorageTreeBuilder(preserve_whitespace_tags={"pre", "textarea", "ac:plain-text-body"})
         soup = BeautifulSoup(text, builder=builder, element_classes={Tag: StorageTag})
-    # The HTML parser makes a Doctype only from "<!doctype": most bodies skip the walk.
-    doctypes = [node for node in soup.descendants if isinstance(node, Doctype)] if "<!" in text else []
+    # The HTML parser makes a Doctype only from "<!doctype" (lxml never: it is given no "<!DOCTYPE"), so
+    # most bodies skip the walk.
+    maybe_doctype = "<!" in text and builder.depth is None
+    doctypes = [node for node in soup.descendants if isinstance(node, Doctype)] if maybe_doctype else []
     for doctype in doctypes:
         problems.append("a DOCTYPE (and any entity declarations in it) was ignored")
         doctype.extract()
-    _flatten_deep(soup, problems)
+    if builder.depth is None or builder.depth > MAX_DEPTH:
+        _flatten_deep(soup, problems)
     return soup, problems

@@ -33,7 +33,9 @@ __all__ = ["StorageTreeBuilder", "xml_tree"]
 # own namespace, so a name maps back to "prefix:local" as written.
 _NS = "urn:km-assets:prefix:"
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
-_PREFIX = re.compile(r"(?:</?|\s)([A-Za-z_][\w.-]*):")
+_ELEMENT_PREFIX = re.compile(r"</?([A-Za-z_][\w.-]*):")  # a literal first character: quick to search
+_ANY_PREFIX = re.compile(r"(?:</?|\s)([A-Za-z_][\w.-]*):")  # attributes too, when those were not enough
+_USUAL_PREFIXES = frozenset({"ac", "ri", "at"})
 # What may start something the two parsers could read differently: references and declarations.
 _MARK = re.compile(r"&|<!")
 _REFERENCE = re.compile(r"&(?:#([0-9]+)|#(x[0-9a-fA-F]+)|([A-Za-z][A-Za-z0-9]*));")
@@ -135,13 +137,22 @@ def xml_tree(text: str) -> tuple[Any, list[str]] | None:
     if prepared is None:
         return None
     xml, cdata = prepared
-    prefixes = {p for p in _PREFIX.findall(xml) if p.lower() not in ("xml", "xmlns")}
-    declarations = "".join(f' xmlns:{p}="{_NS}{p}"' for p in prefixes)
+    root = _parse(xml, _USUAL_PREFIXES.union(_ELEMENT_PREFIX.findall(xml)))
+    if root is None and _undeclared_prefix():  # e.g. ac:local-id on a plain element
+        root = _parse(xml, set(_ANY_PREFIX.findall(xml)))
+    return None if root is None else (root, cdata)
+
+
+def _parse(xml: str, prefixes: set[str] | frozenset[str]) -> Any:
+    declarations = "".join(f' xmlns:{p}="{_NS}{p}"' for p in prefixes if p.lower() not in ("xml", "xmlns"))
     try:
-        root = etree.fromstring(f"<km-root{declarations}>{xml}</km-root>", _parser())
+        return etree.fromstring(f"<km-root{declarations}>{xml}</km-root>", _parser())
     except (etree.XMLSyntaxError, ValueError):
         return None
-    return root, cdata
+
+
+def _undeclared_prefix() -> bool:
+    return any("Namespace prefix" in error.message for error in _parser().error_log)
 
 
 _NAMES: dict[str, str | None] = {}
@@ -175,17 +186,23 @@ _RAW_TEXT = frozenset({"script", "style"})
 class StorageTreeBuilder(HTMLParserTreeBuilder):
     """html.parser's builder, fed from lxml when the body is well-formed and unambiguous."""
 
+    # How deep elements nest, when lxml read the body (None when html.parser did): parse_storage needs
+    # no flattening walk when it is within its limit.
+    depth: int | None = None
+
     def feed(self, markup: Any, *args: Any, **kwargs: Any) -> None:
+        self.depth = None
         tree = xml_tree(markup) if isinstance(markup, str) and not args and not kwargs else None
         if tree is not None:
             try:
-                self._replay(*tree)
+                self.depth = self._replay(*tree)
                 return
             except _Refused:
                 self.soup.reset()  # drop what was built; html.parser starts again from nothing
         super().feed(markup, *args, **kwargs)
 
-    def _replay(self, root: Any, cdata: list[str]) -> None:
+    def _replay(self, root: Any, cdata: list[str]) -> int:
+        """Build the soup from lxml's tree; the deepest element's depth (1: a top-level element)."""
         soup = self.soup
         start, end, data, end_data = soup.handle_starttag, soup.handle_endtag, soup.handle_data, soup.endData
         attribute_dict = self.attribute_dict_class
@@ -196,6 +213,7 @@ class StorageTreeBuilder(HTMLParserTreeBuilder):
             data(root.text)
         # Depth-first without recursion: bodies may nest thousands deep.
         stack: list[tuple[Any, Any, str]] = [(iter(root), None, "")]
+        deepest = 1
         while stack:
             node = next(stack[-1][0], None)
             if node is None:
@@ -226,6 +244,9 @@ class StorageTreeBuilder(HTMLParserTreeBuilder):
                 if node.text:
                     data(node.text)
                 stack.append((iter(node), node, name))
+                if len(stack) > deepest:
+                    deepest = len(stack)
                 continue  # its tail follows its end tag
             if node.tail:
                 data(node.tail)
+        return deepest - 1

@@ -104,3 +104,17 @@ def test_entity_declarations_never_reach_lxml():
     soup, problems = parse_storage(laughs)
     assert "aaaa" not in soup.get_text()
     assert any("DOCTYPE" in p for p in problems)
+
+
+@pytest.mark.parametrize("body", [
+    "<div>" * 120 + "at the limit" + "</div>" * 120,
+    "<div>" * 121 + "one past" + "</div>" * 121,
+    "<ul><li>" * 100 + "deep list" + "</li></ul>" * 100,
+    '<p>a<!-- c --><![CDATA[d]]></p>',
+])
+def test_parse_storage_gives_the_same_soup_and_warnings_without_lxml(body, monkeypatch):
+    soup, problems = parse_storage(body)
+    fast = (str(soup), problems)
+    monkeypatch.setattr("km_assets.convert.wellformed.xml_tree", lambda text: None)
+    soup, problems = parse_storage(body)
+    assert fast == (str(soup), problems)
