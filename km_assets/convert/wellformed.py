@@ -24,7 +24,7 @@ from typing import Any
 from bs4.builder import HTMLParserTreeBuilder
 from bs4.builder._htmlparser import BeautifulSoupHTMLParser
 from bs4.dammit import EntitySubstitution
-from bs4.element import CData, Comment
+from bs4.element import CData, Comment, Tag
 from lxml import etree
 
 __all__ = ["StorageTreeBuilder", "xml_tree"]
@@ -202,36 +202,44 @@ class StorageTreeBuilder(HTMLParserTreeBuilder):
         super().feed(markup, *args, **kwargs)
 
     def _replay(self, root: Any, cdata: list[str]) -> int:
-        """Build the soup from lxml's tree; the deepest element's depth (1: a top-level element)."""
+        """Build the soup from lxml's tree; the deepest element's depth (1: a top-level element).
+
+        Starting and ending an element do what soup.handle_starttag and soup.handle_endtag do, minus
+        what cannot apply here: an end tag always closes the innermost element (XML nests strictly),
+        so it pops one tag instead of searching the stack, and nothing filters tags (no parse_only).
+        """
         soup = self.soup
-        start, end, data, end_data = soup.handle_starttag, soup.handle_endtag, soup.handle_data, soup.endData
+        end_data, push, pop = soup.endData, soup.pushTag, soup.popTag
+        tag_class = soup.element_classes.get(Tag, Tag)
         attribute_dict = self.attribute_dict_class
         void = self.empty_element_tags or ()
         comment, instruction = etree.Comment, etree.ProcessingInstruction
         strings = iter(cdata)
         if root.text:
-            data(root.text)
+            soup.current_data.append(root.text)
         # Depth-first without recursion: bodies may nest thousands deep.
-        stack: list[tuple[Any, Any, str]] = [(iter(root), None, "")]
+        stack: list[tuple[Any, Any]] = [(iter(root), None)]
         deepest = 1
         while stack:
             node = next(stack[-1][0], None)
             if node is None:
-                _, element, name = stack.pop()
+                element = stack.pop()[1]
                 if element is None:
                     break  # the wrapper: not part of the body
-                end(name)
+                if soup.current_data:
+                    end_data()
+                pop()
                 if element.tail:
-                    data(element.tail)
+                    soup.current_data.append(element.tail)
                 continue
             tag = node.tag
             if tag is comment:
                 end_data()
-                data(node.text or "")
+                soup.current_data.append(node.text or "")
                 end_data(Comment)
             elif tag is instruction:
                 end_data()
-                data(next(strings))
+                soup.current_data.append(next(strings))
                 end_data(CData)
             else:
                 name = _name(tag)
@@ -240,13 +248,20 @@ class StorageTreeBuilder(HTMLParserTreeBuilder):
                 attrs = attribute_dict()
                 for key, value in node.items():
                     attrs[_name(key) if key[:1] == "{" else key.lower()] = value
-                start(name, None, None, attrs)
+                if soup.current_data:
+                    end_data()
+                recent = soup._most_recent_element
+                element = tag_class(soup, self, name, None, None, attrs, soup.currentTag, recent)
+                if recent is not None:
+                    recent.next_element = element
+                soup._most_recent_element = element
+                push(element)
                 if node.text:
-                    data(node.text)
-                stack.append((iter(node), node, name))
+                    soup.current_data.append(node.text)
+                stack.append((iter(node), node))
                 if len(stack) > deepest:
                     deepest = len(stack)
                 continue  # its tail follows its end tag
             if node.tail:
-                data(node.tail)
+                soup.current_data.append(node.tail)
         return deepest - 1

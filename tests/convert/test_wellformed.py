@@ -1,7 +1,8 @@
 """Well-formed bodies go through lxml, and the tree is the one html.parser builds, node for node.
 
 Every body here is parsed both ways and compared: names, attributes (multi-valued `class` included),
-string classes (CData, Comment, NavigableString) and text, and the serialised tree.
+string classes (CData, Comment, NavigableString) and text, the links between nodes, and the serialised
+tree. (Only `sourceline`/`sourcepos` differ: lxml's path leaves them None; nothing here reads them.)
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ from km_assets.convert.wellformed import StorageTreeBuilder, xml_tree
 KEEP = {"pre", "textarea", "ac:plain-text-body"}
 
 
-def _tree(body: str, builder) -> tuple[list, str]:
+def _tree(body: str, builder) -> tuple[list, list, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(body, builder=builder, element_classes={Tag: StorageTag})
-    nodes = []
-    for node in soup.descendants:
+    nodes = [soup, *soup.descendants]
+    index = {id(node): i for i, node in enumerate(nodes)}
+    described = []
+    for node in nodes:
         if isinstance(node, Tag):
-            nodes.append((type(node).__name__, node.name, node.prefix, repr(node.attrs), node.can_be_empty_element,
-                          node.parent.name, len(node.contents)))
+            described.append((type(node).__name__, node.name, node.prefix, repr(node.attrs), node.can_be_empty_element,
+                              node.known_xml, node.interesting_string_types))
         else:
-            nodes.append((type(node).__name__, str(node), node.parent.name,
-                          node.next_element is None, node.previous_element is None))
-    return nodes, str(soup)
+            described.append((type(node).__name__, str(node)))
+    # The replay links nodes itself (next_element, siblings): every link must be html.parser's.
+    links = [tuple(index.get(id(getattr(node, link))) for link in
+                   ("parent", "next_element", "previous_element", "next_sibling", "previous_sibling"))
+             for node in nodes]
+    return described, links, str(soup)
 
 
 def _same_tree(body: str) -> None:
