@@ -25,6 +25,7 @@ from .nodes import child, children
 from .parse import parse_storage
 from .registry import REGISTRY, placeholder
 from .tables import TablesMixin
+from .walk import WalkMixin
 
 __all__ = ["ConversionResult", "StorageConverter", "convert_storage"]
 
@@ -42,7 +43,7 @@ class ConversionResult:
     excluded_words: Counter = field(default_factory=Counter)  # visible words a policy chose to drop
 
 
-class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, MarkdownConverter):
+class StorageConverter(BlocksMixin, LinksMixin, TablesMixin, WalkMixin, MarkdownConverter):
     class Options(MarkdownConverter.DefaultOptions):
         heading_style = ATX
         bullets = "-"
