@@ -39,9 +39,9 @@ def visible_words(soup: BeautifulSoup | Tag) -> Counter:
         node, hidden = stack.pop()
         # The new editor stores content twice: as ADF nodes and as the fallback the converter renders.
         doubled = node is not soup and node.name == "ac:adf-extension" and any(
-            isinstance(child, Tag) and child.name == "ac:adf-fallback" for child in node.children)
+            isinstance(child, Tag) and child.name == "ac:adf-fallback" for child in node.contents)
         tags: list[tuple[Tag, bool]] = []
-        for child in node.children:
+        for child in node.contents:  # what `children` iterates, without a generator per element
             if isinstance(child, Tag):
                 name = child.name
                 if name == "ac:link":

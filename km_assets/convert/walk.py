@@ -75,7 +75,8 @@ class WalkMixin:
         # Which children convert is settled before any converts, as in markdownify (a converter may
         # look at, or change, the siblings of what it converts).
         kept: list[tuple[bool, Any]] = []
-        for el in node.children:
+        # A Tag's `children` is a generator over its `contents`; a table cell's stand-in has a list.
+        for el in node.contents if isinstance(node, Tag) else node.children:
             if isinstance(el, Tag):
                 kept.append((True, el))
             elif isinstance(el, (Comment, Doctype)):
@@ -131,6 +132,8 @@ class WalkMixin:
 
 def _join_collapsing_newlines(strings: list[str]) -> str:
     """The strings joined; where one ends and the next starts with newlines, the larger run, at most two."""
+    if len(strings) < 2:
+        return strings[0] if strings else ""  # most elements have one child string, or none
     pieces: list[str] = []
     trailing = ""  # the newlines the last string ended with
     for string in strings:
