@@ -84,6 +84,33 @@ def test_current_takes_the_newest_body_and_the_live_metadata():
 
 
 def test_tombstones_are_what_the_reconciliation_no_longer_lists():
-    gone = tombstones(versions()["content_id"], snapshot(), T(2026, 11, 26))
+    gone = tombstones(versions(), snapshot(), T(2026, 11, 26))
     assert gone["content_id"].to_list() == ["3"]
     assert gone["reason"].to_list() == ["not listed"]
+
+
+def _synced_after_listing() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Item 4 was created (by a window) after the reconciliation listed; item 3 before it and is gone."""
+    modified = [T(2026, 11, 1), T(2026, 11, 2), T(2026, 11, 2), T(2026, 11, 3), T(2026, 11, 4), T(2026, 11, 26, 9)]
+    held = pl.concat([versions(), pl.DataFrame({
+        "content_id": ["4"], "version": [1], "title": ["New"], "space_key": ["OPS"], "parent_id": ["2"],
+        "labels": [["fresh"]], "markdown": ["d1"]})]).with_columns(pl.Series("modified_at", modified))
+    listed = snapshot().with_columns(pl.lit(T(2026, 11, 26, 8)).dt.cast_time_unit("us").alias("listed_at"))
+    return held, listed
+
+
+def test_an_item_synced_after_the_listing_is_not_a_tombstone():
+    held, listed = _synced_after_listing()
+    assert tombstones(held, listed, T(2026, 11, 26, 10))["content_id"].to_list() == ["3"]
+    # Without a listing time (a snapshot written before the column existed) only the listed items count.
+    assert tombstones(held, snapshot(), T(2026, 11, 26, 10))["content_id"].to_list() == ["3", "4"]
+
+
+def test_an_item_synced_after_the_listing_is_current_with_its_own_metadata():
+    held, listed = _synced_after_listing()
+    current = current_articles(held, listed).sort("content_id")
+    assert current["content_id"].to_list() == ["1", "2", "4"]
+    new = current.row(2, named=True)
+    assert (new["title"], new["space_key"], new["parent_id"], new["labels"], new["stale"]) == (
+        "New", "OPS", "2", ["fresh"], False)
+    assert current.row(0, named=True)["space_key"] == "OPS"  # the listed ones still take the live metadata

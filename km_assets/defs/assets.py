@@ -55,8 +55,16 @@ def run_now(context: dg.AssetExecutionContext) -> datetime:
     return datetime.fromisoformat(tagged) if tagged else datetime.now(UTC)
 
 
+# What readers of the synced versions need when they need no bodies.
+_SYNCED = pl.Schema({name: RAW_CONTENT[name] for name in ("content_id", "version", "modified_at")})
+_SYNCED_METADATA = pl.Schema({**_SYNCED, **{name: RAW_CONTENT[name] for name in ("space_name", "parent_id", "labels")}})
+
+
 def connection_assets(connection: ConnectionSettings, storage_root: str) -> list[dg.AssetsDefinition]:
+    from .build import sync_job_name  # build imports this module
+
     prefix = connection.asset_prefix
+    initial_job = sync_job_name(prefix)
     spaces = space_partitions(connection)
     windowed = windowed_partitions(connection)
     resource_key = f"confluence_{prefix}"
@@ -119,10 +127,21 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         return kept
 
     @dg.asset(name="snapshot", partitions_def=spaces, required_resource_keys={resource_key},
+              deps=[dg.AssetDep(raw_history)],  # the first sync's snapshot is its history listing
               metadata={"dagster/column_schema": _column_schema(SNAPSHOT)},
               description="Reconciliation: every live item's id, version, title, space, parent and labels.",
               **common)
     def snapshot(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        if context.job_name == initial_job:
+            # A first sync's history listing was made moments ago with every field a snapshot holds: it
+            # is the snapshot of everything modified before its cutoff (what changed since, the windows
+            # bring, and listed_at says the snapshot does not speak for it). No second listing.
+            cutoff = last_settled_window(connection, run_now(context)).end
+            history = read_space(storage_root, prefix, ["raw_history"], context.partition_key, SNAPSHOT)
+            df = history.with_columns(pl.lit(cutoff).cast(SNAPSHOT["listed_at"]).alias("listed_at"))
+            context.add_output_metadata({"live_items": df.height, "requests": 0, "source": "raw_history"})
+            return df
+        started = datetime.now(UTC)
         resource: ConfluenceResource = getattr(context.resources, resource_key)
         with resource.client(connection) as client:
             try:
@@ -130,7 +149,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
             finally:
                 write_integration_log(storage_root, prefix, context.partition_key, context.run.run_id,
                                       client.events.rows(), step="snapshot")
-        df = pl.DataFrame(rows, schema=SNAPSHOT) if rows else pl.DataFrame(schema=SNAPSHOT)
+        df = frame(rows, SNAPSHOT).with_columns(pl.lit(started).cast(SNAPSHOT["listed_at"]).alias("listed_at"))
         context.add_output_metadata({"live_items": df.height, "requests": client.requests_made})
         return df
 
@@ -171,7 +190,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     @dg.asset(name="tombstones", partitions_def=spaces, deps=[*versions_deps, dg.AssetDep(snapshot)],
               description="Items synced before that the reconciliation no longer lists.", **common)
     def tombstones_asset(context: dg.AssetExecutionContext, snapshot: pl.DataFrame) -> pl.DataFrame:
-        held = synced_versions(context.partition_key)["content_id"]
+        held = read_space(storage_root, prefix, ["raw_history", "raw_content"], context.partition_key, _SYNCED)
         gone = tombstones(held, snapshot, datetime.now(UTC).replace(microsecond=0))
         context.add_output_metadata({"deleted": gone.height})
         return gone
@@ -189,8 +208,14 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     def articles_current(context: dg.AssetExecutionContext, articles: pl.DataFrame, snapshot: pl.DataFrame,
                          article_metadata: pl.DataFrame) -> pl.DataFrame:
         # A relabel, move or rename makes no version: the front matter follows the live metadata.
-        current = with_front_matter(current_articles(articles, snapshot), article_metadata, km_fields,
-                                    connection.url)
+        # Each synced version's own metadata and modification time: an article synced after the snapshot
+        # listed stays current with them until a reconciliation lists it.
+        synced = read_space(storage_root, prefix, ["raw_history", "raw_content"], context.partition_key,
+                            _SYNCED_METADATA)
+        articles = articles.join(synced.unique(subset=["content_id", "version"]), on=["content_id", "version"],
+                                 how="left")
+        current = with_front_matter(current_articles(articles, snapshot).drop("modified_at"), article_metadata,
+                                    km_fields, connection.url)
         # Read by path: a space whose attachments were never listed simply has none yet.
         attachments = read_space(storage_root, prefix, ["attachment_articles"], context.partition_key,
                                  ATTACHMENT_ARTICLES)

@@ -11,7 +11,10 @@ __all__ = ["read_ids", "read_space"]
 def _conformed(path: UPath, schema: pl.Schema) -> pl.DataFrame:
     """A stored partition in today's schema: a column added since it was written reads as nulls."""
     with path.open("rb") as handle:
-        frame = pl.read_parquet(handle)
+        # Only the schema's columns: readers that need no bodies never load them.
+        present = [name for name in pl.read_parquet_schema(handle) if name in schema]
+        handle.seek(0)
+        frame = pl.read_parquet(handle, columns=present)
     missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
     return frame.with_columns(missing).select(schema.names()).cast(schema)
 
