@@ -74,6 +74,7 @@ connections:
     rate_limit: {{requests_per_second: {args.rate}, max_concurrency: 4}}
     permissions: {{enabled: false}}
     schedule: daily
+    sync: {{parallel_spaces: {args.parallel_spaces}}}
 """)
     os.environ[TOKEN_ENV] = endpoint.token
     config = load_config(folder / "km.yaml")
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--quick", action="store_true", help="2 spaces x 200 pages")
+    parser.add_argument("--parallel-spaces", type=int, default=2, help="ours: spaces synced at once (sync.parallel_spaces)")
     args = parser.parse_args(argv)
     if args.quick:
         args.spaces, args.pages = 2, 200

@@ -120,6 +120,9 @@ class SyncSettings(_Strict):
     overlap_minutes: int = Field(default=10, ge=0)  # each window's query starts this much earlier
     time_zone: str = "UTC"  # the site's time zone: CQL dates are read in it
     reconcile: Literal["hourly", "daily", "weekly"] = "daily"
+    # Spaces synced at once by `km sync` (one worker process each): one space's listing waits on the
+    # network while another's articles convert. They share the site's rate limit.
+    parallel_spaces: int = Field(default=2, ge=1, le=32)
 
 
 class ConnectionSettings(_Strict):

@@ -127,7 +127,8 @@ def sync(config: KmConfig, instance: dg.DagsterInstance, now: datetime, spaces: 
     if spaces is None:
         with client_for(connection, connection.secret()) as client:
             spaces = list_spaces(client, connection)
-    summary = sync_connection(config, connection, spaces, instance, now=now, log_level="WARNING")
+    # One space after another: what the freshness check sees depends on the order spaces are brought up to date.
+    summary = sync_connection(config, connection, spaces, instance, now=now, log_level="WARNING", parallel=1)
     assert not summary.failed  # a failed check fails no run: checks report, they do not stop the sync
     return summary
 

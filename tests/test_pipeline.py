@@ -49,7 +49,7 @@ def test_materialize_against_the_sandbox_writes_hive_parquet(tmp_path, monkeypat
     summary = sync_spaces(config, connection, spaces, instance)
     # Per space: the first sync, then the permission map.
     assert [(r[0], r[1], r[3]) for r in summary.runs] == [
-        *[("initial", s, True) for s in spaces], *[("permissions", s, True) for s in spaces]]
+        (kind, s, True) for s in spaces for kind in ("initial", "permissions")]
 
     raw = pl.read_parquet(tmp_path / "data/demo/raw_history/**/*.parquet", hive_partitioning=True)
     articles = pl.read_parquet(tmp_path / "data/demo/articles/**/*.parquet", hive_partitioning=True)
