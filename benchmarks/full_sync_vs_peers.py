@@ -39,7 +39,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from listing_vs_peers import Endpoint, ForkedSandbox, RssSampler, expected_ids, machine  # noqa: E402
+from _common import MemorySampler  # noqa: E402
+from listing_vs_peers import Endpoint, ForkedSandbox, expected_ids, machine  # noqa: E402
 
 from km_assets.sandbox.faults import FaultOptions  # noqa: E402
 from km_assets.sandbox.synthetic import synthetic_site  # noqa: E402
@@ -141,7 +142,7 @@ class Result:
 
 def _child(name: str, endpoint: Endpoint, spaces: list[str], args: argparse.Namespace, conn: Connection) -> None:
     out: dict[str, Any] = {"ids": [], "error": None}
-    with RssSampler() as rss:
+    with MemorySampler() as rss:
         cpu, started = time.process_time(), time.perf_counter()
         try:
             out["ids"] = RUNNERS[name](endpoint, spaces, args)
@@ -149,7 +150,7 @@ def _child(name: str, endpoint: Endpoint, spaces: list[str], args: argparse.Name
             out["error"] = f"{type(err).__name__}: {err}"
             traceback.print_exc()
         out["wall_s"], out["cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
-    out["rss_delta_mb"] = rss.delta_mb
+    out["rss_delta_mb"] = rss.tree_delta_mb  # with its worker processes
     conn.send(out)
 
 
@@ -189,7 +190,7 @@ def run_contender(name: str, site, spaces: list[str], faults: FaultOptions, args
 def table(results: list[Result], rate: float) -> str:
     ours = next((r for r in results if r.name == "ours"), None)
     lines = ["| contender | wall (s) | requests | 429s | items | items/s | bound (s) | bound / wall | CPU (s) | "
-             "peak RSS growth (MB) | ours is x faster | check |",
+             "peak memory growth, PSS with workers (MB) | ours is x faster | check |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         bound = r.requests / rate if rate else 0.0
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
     parser.add_argument("--quick", action="store_true", help="2 spaces x 200 pages")
-    parser.add_argument("--parallel-spaces", type=int, default=2, help="ours: spaces synced at once (sync.parallel_spaces)")
+    parser.add_argument("--parallel-spaces", type=int, default=1, help="ours: spaces synced at once (sync.parallel_spaces)")
     args = parser.parse_args(argv)
     if args.quick:
         args.spaces, args.pages = 2, 200

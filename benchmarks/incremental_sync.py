@@ -44,7 +44,6 @@ import random
 import resource
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -57,6 +56,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+from _common import MemorySampler, vm_rss_mb  # noqa: E402
 
 from km_assets.sandbox.faults import FaultOptions  # noqa: E402
 from km_assets.sandbox.server import Sandbox  # noqa: E402
@@ -169,36 +169,9 @@ def _status_mb(path: Path, key: str) -> float | None:
     return None
 
 
-def vm_rss_mb() -> float:
-    return _status_mb(Path("/proc/self/status"), "VmRSS:") or float("nan")
-
-
 def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
-
-
-class RssSampler:
-    """Peak RSS of this process while a stage runs, sampled every 50 ms."""
-
-    def __init__(self, interval: float = 0.05) -> None:
-        self.interval = interval
-        self.peak_mb = vm_rss_mb()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak_mb = max(self.peak_mb, vm_rss_mb())
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, vm_rss_mb())
 
 
 def counter_diff(after: dict[str, dict[str, int]], before: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -229,6 +202,7 @@ class Stage:
     sandbox_cpu_s: float | None = None
     client_cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
+    tree_peak_mb: float = 0.0  # PSS of this process and its workers (not the sandbox)
     failed_runs: int = 0
     minimum: int = 0  # the listing minimum of this stage's requests
     checks: list[tuple[str, bool]] = field(default_factory=list)
@@ -251,7 +225,7 @@ def run_stage(name: str, now: datetime, ctx: dict[str, Any], *, reconcile: bool 
     before = sandbox.counters()
     cpu_before = sandbox.cpu_s()
     print(f"\n== {name}: now={now:%Y-%m-%d %H:%M} UTC, reconcile={reconcile} ...", flush=True)
-    with RssSampler() as rss:
+    with MemorySampler(exclude={sandbox.pid} if sandbox.pid else None) as rss:
         client_cpu = time.process_time()
         started = time.perf_counter()
         summary = sync_connection(ctx["config"], ctx["connection"], ctx["spaces"], instance, now=now,
@@ -261,6 +235,7 @@ def run_stage(name: str, now: datetime, ctx: dict[str, Any], *, reconcile: bool 
         stage.wall_s = ended - started
         stage.client_cpu_s = time.process_time() - client_cpu
     stage.peak_rss_mb = rss.peak_mb
+    stage.tree_peak_mb = rss.tree_peak_mb
     cpu_after = sandbox.cpu_s()
     stage.sandbox_cpu_s = cpu_after - cpu_before if cpu_after is not None and cpu_before is not None else None
     stage.requests = counter_diff(sandbox.counters(), before)
@@ -293,7 +268,8 @@ def describe(stage: Stage, spaces: int) -> None:
           + (f"   minimum {stage.minimum}   requests/minimum {stage.total / stage.minimum:.3f}"
              if stage.minimum else "")
           + f"   failed runs {stage.failed_runs}")
-    print(f"   CPU: this process {stage.client_cpu_s:.1f} s, sandbox {cpu}   peak RSS here {stage.peak_rss_mb:.0f} MB")
+    print(f"   CPU: this process {stage.client_cpu_s:.1f} s, sandbox {cpu}   peak RSS here {stage.peak_rss_mb:.0f} MB, "
+          f"peak PSS with every worker process {stage.tree_peak_mb:.0f} MB")
     for route, statuses in sorted(stage.requests.items()):
         print(f"   sandbox route {route}: {statuses}")
     print("   requests by asset (materialization metadata): "
@@ -408,14 +384,14 @@ def machine() -> str:
 
 def table(stages: list[Stage], spaces: int, items: int) -> str:
     header = ("| run | wall (s) | requests | per space | listing minimum | requests / minimum "
-              "| sandbox CPU (s) | sync CPU (s) | peak RSS (MB) | check |")
+              "| sandbox CPU (s) | sync CPU (s) | peak RSS (MB) | peak PSS with workers (MB) | check |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for s in stages:
         ratio = f"{s.total / s.minimum:.3f}" if s.minimum else "-"
         cpu = f"{s.sandbox_cpu_s:.1f}" if s.sandbox_cpu_s is not None else "-"
         ok = "ok" if all(c for _, c in s.checks) and not s.failed_runs else "FAIL"
         lines.append(f"| {s.name} | {s.wall_s:.1f} | {s.total} | {s.total / spaces:.1f} | {s.minimum or '-'} "
-                     f"| {ratio} | {cpu} | {s.client_cpu_s:.1f} | {s.peak_rss_mb:.0f} | {ok} |")
+                     f"| {ratio} | {cpu} | {s.client_cpu_s:.1f} | {s.peak_rss_mb:.0f} | {s.tree_peak_mb:.0f} | {ok} |")
     return "\n".join(lines)
 
 

@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import platform
 import sys
-import threading
 import time
 import traceback
 import warnings
@@ -49,6 +48,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import MemorySampler  # noqa: E402
 
 from km_assets.config import AuthSettings, ConnectionSettings, RateLimitSettings  # noqa: E402
 from km_assets.confluence.connect import client_for  # noqa: E402
@@ -157,44 +159,6 @@ class Endpoint:
 
 
 # -- measuring -----------------------------------------------------------------------------------------
-def vm_rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-class RssSampler:
-    """Peak resident set size of this process while a contender runs, sampled every 20 ms from /proc."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        self.interval = interval
-        self.start_mb = vm_rss_mb()
-        self.peak_mb = self.start_mb
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak_mb = max(self.peak_mb, vm_rss_mb())
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, vm_rss_mb())
-
-    @property
-    def delta_mb(self) -> float:
-        return self.peak_mb - self.start_mb
-
-
 @dataclass
 class Listing:
     """What a contender brought back: ids in arrival order, items without a body, notes to print."""
@@ -375,7 +339,7 @@ def check(result: Result, expected: set[str]) -> None:
 def measure(name: str, endpoint: Endpoint, spaces: list[str], args: argparse.Namespace) -> dict[str, Any]:
     """Run one contender here and now: its listing (or error), wall and CPU time, and peak RSS growth."""
     out: dict[str, Any] = {"listing": None, "error": None}
-    with RssSampler() as rss:
+    with MemorySampler() as rss:
         cpu_start = time.process_time()
         started = time.perf_counter()
         try:
