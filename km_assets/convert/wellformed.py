@@ -2,9 +2,10 @@
 
 Python's HTML tokenizer was a fifth of a page's conversion time. Storage format is nearly always
 well-formed XHTML, which libxml2 reads in C; what it gives is replayed into BeautifulSoup's own tree
-construction calls (`handle_starttag`, `handle_data`, `endData`, `handle_endtag`), the same calls, in the
-same order, with the same names, attributes and text that BeautifulSoup's html.parser builder makes, so
-the tree (whitespace, CDATA and comment strings, multi-valued `class`, void elements) is the same.
+construction (its Tag constructor, pushTag/popTag, `endData` for every string) in the order, and with
+the names, attributes and text, that BeautifulSoup's html.parser builder gives it, so the tree
+(whitespace, CDATA and comment strings, multi-valued `class`, void elements, links between nodes) is
+the same. Only `sourceline`/`sourcepos` are left None on this path; nothing reads them.
 
 Only bodies whose reading is unambiguous take this path; anything else (a DOCTYPE or declaration, a
 processing instruction, `script`/`style`, carriage returns, an entity html.parser and XML would read
@@ -39,7 +40,7 @@ _USUAL_PREFIXES = frozenset({"ac", "ri", "at"})
 # What may start something the two parsers could read differently: references and declarations.
 _MARK = re.compile(r"&|<!")
 _REFERENCE = re.compile(r"&(?:#([0-9]+)|#(x[0-9a-fA-F]+)|([A-Za-z][A-Za-z0-9]*));")
-# Where html.parser ends a CDATA section (it also takes "] ]>"), and where it ends a comment.
+# Where html.parser ends a CDATA section: it also takes "] ]>".
 _HTML_CDATA_END = re.compile(r"]\s*]\s*>")
 # XML turns tabs and line breaks in attribute values into spaces; html.parser keeps them.
 _SPACE_IN_ATTRIBUTE = re.compile(r"=\s*(?:\"[^\"<]*[\t\n][^\"<]*\"|'[^'<]*[\t\n][^'<]*')")
