@@ -141,7 +141,8 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
             df = history.with_columns(pl.lit(cutoff).cast(SNAPSHOT["listed_at"]).alias("listed_at"))
             context.add_output_metadata({"live_items": df.height, "requests": 0, "source": "raw_history"})
             return df
-        started = datetime.now(UTC)
+        # The run's clock (its km/now tag, else now), which is the clock the items' times are compared in.
+        started = run_now(context)
         resource: ConfluenceResource = getattr(context.resources, resource_key)
         with resource.client(connection) as client:
             try:
