@@ -16,7 +16,7 @@ from .report_assets import report_assets
 from .resources import confluence_resource
 from .schedules import connection_schedules, refresh_sensor, space_sensor
 
-__all__ = ["JOBS", "build_definitions", "job_kinds", "job_name", "sync_job_name"]
+__all__ = ["JOBS", "build_definitions", "job_assets", "job_kinds", "job_name", "sync_job_name"]
 
 # job suffix -> the assets it materializes (each job's assets share one partitioning)
 JOBS = {
@@ -40,6 +40,17 @@ _DESCRIPTIONS = {
     "permissions": "Who may read and edit each article: space permissions and restrictions, mapped to KM roles.",
     "report": "The sync report (papermill notebook rendered as HTML) over every space's outputs.",
 }
+
+
+_ATTACHMENT_ASSETS = ("raw_attachments", "attachment_articles")
+
+
+def job_assets(connection: ConnectionSettings, kind: str) -> tuple[str, ...]:
+    """The assets a job of this connection materializes: without attachments in content_types, the
+    attachment steps would only write empty partitions (two Dagster steps per space and run)."""
+    if "attachment" in connection.content_types:
+        return JOBS[kind]
+    return tuple(name for name in JOBS[kind] if name not in _ATTACHMENT_ASSETS)
 
 
 def job_kinds(connection: ConnectionSettings) -> list[str]:
@@ -73,7 +84,7 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
             assets.extend(permission_checks(connection))
         resources[f"confluence_{prefix}"] = confluence_resource(connection)
         for kind in job_kinds(connection):
-            names = JOBS[kind]
+            names = job_assets(connection, kind)
             jobs.append(dg.define_asset_job(job_name(connection, kind), description=_DESCRIPTIONS[kind],
                                             selection=dg.AssetSelection.assets(*[[prefix, n] for n in names])))
         schedules.extend(connection_schedules(connection))
