@@ -29,6 +29,7 @@ from ..km.mapping import FIXED, metadata_schema
 from ..km.schemas import ARTICLES, RAW_CONTENT, frame
 from ..km.windows import Window, cql_bounds, rows_in_window
 from .history import history_cutoff
+from .inline_checks import checked, frame_check_specs
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions, window_partitions, windowed_partitions
 from .resources import ConfluenceResource
@@ -53,6 +54,11 @@ def run_now(context: dg.AssetExecutionContext) -> datetime:
     """The run's idea of now: real time, or the `km/now` tag (tests and replays fix it)."""
     tagged = context.run.tags.get(NOW_TAG)
     return datetime.fromisoformat(tagged) if tagged else datetime.now(UTC)
+
+
+def _meta(context: dg.AssetExecutionContext, values: dict) -> None:
+    # Named: an asset with check specs has an output per check besides its value ("result").
+    context.add_output_metadata(values, output_name="result")
 
 
 # What readers of the synced versions need when they need no bodies.
@@ -82,7 +88,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                 log = write_integration_log(storage_root, prefix, space, context.run.run_id, client.events.rows())
             events = client.events
         df = frame(rows, RAW_CONTENT)
-        context.add_output_metadata({"rows": df.height, "requests": client.requests_made,
+        _meta(context, {"rows": df.height, "requests": client.requests_made,
                                      "rate_limited": events.count("rate_limited"),
                                      "retries": events.count("retry"),
                                      "integration_log": dg.MetadataValue.path(str(log))})
@@ -97,7 +103,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         before = _local(cutoff.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
         df = listing(context, context.partition_key, modified_before=before)
         df = df.filter(pl.col("modified_at") < cutoff)
-        context.add_output_metadata({"cutoff": cutoff.isoformat(), "rows": df.height})
+        _meta(context, {"cutoff": cutoff.isoformat(), "rows": df.height})
         return df
 
     @dg.asset(name="raw_content", partitions_def=windowed, required_resource_keys={resource_key},
@@ -115,14 +121,14 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
             # costs no request for the history, only for the windows after it.
             history = read_space(storage_root, prefix, ["raw_history"], key["space"], RAW_CONTENT)
             kept = rows_in_window(history, window)
-            context.add_output_metadata({"rows": kept.height, "requests": 0, "source": "raw_history",
+            _meta(context, {"rows": kept.height, "requests": 0, "source": "raw_history",
                                          "window": f"{window.start.isoformat()} .. {window.end.isoformat()}"})
             return kept
         after, before = cql_bounds(window, zone, timedelta(minutes=connection.sync.overlap_minutes))
         listed = listing(context, key["space"], modified_after=_local(after), modified_before=_local(before))
         kept = rows_in_window(listed, window)
         new = int((kept["version"] == 1).sum()) if kept.height else 0
-        context.add_output_metadata({"rows": kept.height, "new": new, "changed": kept.height - new,
+        _meta(context, {"rows": kept.height, "new": new, "changed": kept.height - new,
                                      "window": f"{window.start.isoformat()} .. {window.end.isoformat()}"})
         return kept
 
@@ -139,7 +145,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
             cutoff = last_settled_window(connection, run_now(context)).end
             history = read_space(storage_root, prefix, ["raw_history"], context.partition_key, SNAPSHOT)
             df = history.with_columns(pl.lit(cutoff).cast(SNAPSHOT["listed_at"]).alias("listed_at"))
-            context.add_output_metadata({"live_items": df.height, "requests": 0, "source": "raw_history"})
+            _meta(context, {"live_items": df.height, "requests": 0, "source": "raw_history"})
             return df
         # The run's clock (its km/now tag, else now), which is the clock the items' times are compared in.
         started = run_now(context)
@@ -151,7 +157,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                 write_integration_log(storage_root, prefix, context.partition_key, context.run.run_id,
                                       client.events.rows(), step="snapshot")
         df = frame(rows, SNAPSHOT).with_columns(pl.lit(started).cast(SNAPSHOT["listed_at"]).alias("listed_at"))
-        context.add_output_metadata({"live_items": df.height, "requests": client.requests_made})
+        _meta(context, {"live_items": df.height, "requests": client.requests_made})
         return df
 
     versions_deps = [dg.AssetDep(raw_history), dg.AssetDep(raw_content, partition_mapping=by_space)]
@@ -160,8 +166,10 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         return read_space(storage_root, prefix, ["raw_history", "raw_content"], space, RAW_CONTENT)
 
     @dg.asset(name="articles", partitions_def=spaces, deps=[*versions_deps, dg.AssetDep(snapshot)],
+              check_specs=frame_check_specs(prefix, "articles", spaces),
               metadata={"dagster/column_schema": _column_schema(ARTICLES)},
               description="Markdown of the newest synced version of every item seen in the space.", **common)
+    @checked(prefix, "articles")
     def articles(context: dg.AssetExecutionContext) -> pl.DataFrame:
         space = context.partition_key
         versions = synced_versions(space)
@@ -178,9 +186,9 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         pages = page_index(latest)
         converted = build_articles(todo, connection.url, connection.transform, pages=pages)
         df = pl.concat([kept, converted]).sort("content_id")
-        context.add_output_metadata({"converted": converted.height, "reused": kept.height})
+        _meta(context, {"converted": converted.height, "reused": kept.height})
         preview = df["markdown"][0][:1500] if df.height else "(no articles)"
-        context.add_output_metadata({
+        _meta(context, {
             "versions_read": versions.height,
             "unhandled_macros": int(df["unhandled_macros"].list.len().sum() or 0),
             "lowest_fidelity": float(df["fidelity"].min()) if df.height else 1.0,
@@ -193,12 +201,13 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     def tombstones_asset(context: dg.AssetExecutionContext, snapshot: pl.DataFrame) -> pl.DataFrame:
         held = read_space(storage_root, prefix, ["raw_history", "raw_content"], context.partition_key, _SYNCED)
         gone = tombstones(held, snapshot, datetime.now(UTC).replace(microsecond=0))
-        context.add_output_metadata({"deleted": gone.height})
+        _meta(context, {"deleted": gone.height})
         return gone
 
     km_fields = [name for name in metadata_schema(connection.mapping).names() if name not in FIXED]
 
     @dg.asset(name="articles_current", partitions_def=spaces,
+              check_specs=frame_check_specs(prefix, "articles_current", spaces),
               ins={"articles": dg.AssetIn(key=[prefix, "articles"]), "snapshot": dg.AssetIn(key=[prefix, "snapshot"]),
                    "article_metadata": dg.AssetIn(key=[prefix, "article_metadata"])},
               deps=[dg.AssetDep(dg.AssetKey([prefix, "attachment_articles"]))],
@@ -206,6 +215,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                           "fields, with links to their attachments (or their text, merged mode); current space, "
                           "parent, title and labels.",
               **common)
+    @checked(prefix, "articles_current")
     def articles_current(context: dg.AssetExecutionContext, articles: pl.DataFrame, snapshot: pl.DataFrame,
                          article_metadata: pl.DataFrame) -> pl.DataFrame:
         # A relabel, move or rename makes no version: the front matter follows the live metadata.
@@ -221,7 +231,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         attachments = read_space(storage_root, prefix, ["attachment_articles"], context.partition_key,
                                  ATTACHMENT_ARTICLES)
         current = append_attachments(current, attachments)
-        context.add_output_metadata({"articles": current.height,
+        _meta(context, {"articles": current.height,
                                      "stale": int(current["stale"].sum()) if current.height else 0})
         return current
 
@@ -234,7 +244,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     def integration_log(context: dg.AssetExecutionContext) -> pl.DataFrame:
         # The per-run files (written even by failed runs) gathered into one table for the UI and checks.
         log = read_log(storage_root, prefix, context.partition_key)
-        context.add_output_metadata({
+        _meta(context, {
             "events": log.height, "runs": log["run_id"].n_unique() if log.height else 0,
             "rate_limited": int((log["kind"] == "rate_limited").sum()) if log.height else 0,
             "errors": int((log["kind"] == "error").sum()) if log.height else 0})

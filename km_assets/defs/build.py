@@ -9,7 +9,7 @@ from .assets import connection_assets
 from .attachment_assets import attachment_assets
 from .checks import connection_checks
 from .io_manager import PolarsParquetIOManager
-from .metadata_assets import metadata_assets, metadata_checks
+from .metadata_assets import metadata_assets
 from .partitions import space_partitions, windowed_partitions
 from .permission_assets import permission_assets, permission_checks
 from .report_assets import report_assets
@@ -78,7 +78,6 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
         assets.extend(attachment_assets(connection, config.storage.root))
         assets.extend(report_assets(connection, config.storage.root))
         assets.extend(connection_checks(connection))  # jobs selecting an asset run its checks too
-        assets.extend(metadata_checks(connection))
         if connection.permissions.enabled:
             assets.extend(permission_assets(connection, config.storage.root))
             assets.extend(permission_checks(connection))

@@ -7,7 +7,6 @@ km.yaml change without calling Confluence, except to resolve people the cache do
 
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
-import warnings
 
 import dagster as dg
 import polars as pl
@@ -29,12 +28,13 @@ from ..km.people import (
 )
 from ..km.schemas import RAW_CONTENT
 from .assets import run_now
+from .inline_checks import checked, frame_check_specs
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions
 from .resources import ConfluenceResource
 from .storage import read_ids, read_space
 
-__all__ = ["metadata_assets", "metadata_checks", "titles_present_result"]
+__all__ = ["metadata_assets", "titles_present_result"]
 
 _PEOPLE_PROPERTIES = {"creator", "creator_email", "last_modifier", "last_modifier_email"}
 _MAX_IDS = 20
@@ -72,7 +72,9 @@ def metadata_assets(connection: ConnectionSettings, storage_root: str) -> list[d
                     dg.AssetDep(dg.AssetKey([prefix, "snapshot"]))],
               metadata={"dagster/column_schema": _column_schema(schema)},
               description="KM fields of every live item (mapping: km.yaml `mapping`), with the lineage of "
-                          "each value; `km explain-mapping` prints it.")
+                          "each value; `km explain-mapping` prints it.",
+              check_specs=frame_check_specs(prefix, "article_metadata", space_partitions(connection)))
+    @checked(prefix, "article_metadata")
     def article_metadata(context: dg.AssetExecutionContext) -> pl.DataFrame:
         now = run_now(context)
         items, titles = live_items(storage_root, prefix, context.partition_key)
@@ -94,7 +96,7 @@ def metadata_assets(connection: ConnectionSettings, storage_root: str) -> list[d
                 write_people(people, storage_root, prefix)
         df = map_metadata(items, settings, people=people, titles=titles, now=now)
         unresolved = unresolved_ids(ids, people) if uses_people else []
-        context.add_output_metadata({
+        context.add_output_metadata(output_name="result", metadata={
             "rows": df.height, "archived": int(df["archived"].sum()) if df.height else 0,
             # Counted over the space's creators and modifiers, when the mapping shows people at all.
             "people_resolved": ids.len() - len(unresolved) if uses_people else 0,
@@ -130,17 +132,3 @@ def titles_present_result(df: pl.DataFrame, field: str = "Article Title") -> dg.
     ids = bad["content_id"].sort().to_list()
     return dg.AssetCheckResult(passed=not ids, severity=dg.AssetCheckSeverity.ERROR,
                                metadata={"count": len(ids), "content_ids": ids[:_MAX_IDS]})
-
-
-def metadata_checks(connection: ConnectionSettings) -> list[dg.AssetChecksDefinition]:
-    prefix = connection.asset_prefix
-    with warnings.catch_warnings():
-        # Partitioned asset checks are a preview in Dagster 1.13; they run per partition with the asset.
-        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-
-        @dg.asset_check(asset=dg.AssetKey([prefix, "article_metadata"]), name="article_title_present",
-                        partitions_def=space_partitions(connection), description=titles_present_result.__doc__)
-        def article_title_present(value: pl.DataFrame) -> dg.AssetCheckResult:
-            return titles_present_result(value)
-
-    return [article_title_present]

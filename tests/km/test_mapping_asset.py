@@ -11,7 +11,7 @@ from conftest import write_km_yaml
 
 from km_assets.config import load_config
 from km_assets.defs.io_manager import PolarsParquetIOManager
-from km_assets.defs.metadata_assets import metadata_assets, metadata_checks
+from km_assets.defs.metadata_assets import metadata_assets
 from km_assets.defs.resources import confluence_resource
 from km_assets.defs.run import sync_connection, sync_spaces
 from km_assets.km.mapping import explain_mapping
@@ -39,7 +39,7 @@ def test_article_metadata_maps_a_space_and_resolves_people_once(tmp_path, monkey
         records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=["OPS"]),
                                                   limit=1).records
         meta = records[0].asset_materialization.metadata
-        again = dg.materialize([*metadata_assets(connection, config.storage.root), *metadata_checks(connection)],
+        again = dg.materialize(metadata_assets(connection, config.storage.root),  # its check comes with it
                                partition_key="OPS", instance=instance, resources=resources)
     assert again.success
     assert (meta["people_resolved"].value, meta["people_unresolved"].value, meta["requests"].value) == (
