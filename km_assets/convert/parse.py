@@ -8,11 +8,12 @@ What it cannot make sense of degrades to text, with a warning.
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from typing import Any
 
-from bs4 import BeautifulSoup, Doctype, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, Doctype, ParserRejectedMarkup, XMLParsedAsHTMLWarning
 from bs4.element import Tag
 
 from .wellformed import StorageTreeBuilder
@@ -21,6 +22,10 @@ __all__ = ["MAX_DEPTH", "StorageTag", "parse_storage"]
 
 # Deeper markup is flattened: no real page nests this far, and markdownify recurses per level.
 MAX_DEPTH = 120
+# Whitespace-only text in code bodies (an empty line, a lone CDATA of spaces) is content.
+_PRESERVE = frozenset({"pre", "textarea", "ac:plain-text-body"})
+_TAG = re.compile(r"<[^<>]*>")
+_ANGLES = re.compile(r"[<>]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -85,10 +90,18 @@ def parse_storage(body: str | bytes) -> tuple[BeautifulSoup, list[str]]:
     with warnings.catch_warnings():
         # Storage format is XHTML with undeclared prefixes; the HTML parser is the safe choice here.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        # Whitespace-only text in code bodies (an empty line, a lone CDATA of spaces) is content.
         # Well-formed bodies are read by lxml, the rest by html.parser; the tree is the same (wellformed.py).
-        builder = StorageTreeBuilder(preserve_whitespace_tags={"pre", "textarea", "ac:plain-text-body"})
-        soup = BeautifulSoup(text, builder=builder, element_classes={Tag: StorageTag})
+        builder = StorageTreeBuilder(preserve_whitespace_tags=_PRESERVE)
+        try:
+            soup = BeautifulSoup(text, builder=builder, element_classes={Tag: StorageTag})
+        except ParserRejectedMarkup as err:
+            # html.parser gives up on some broken declarations ("<![ z]>"): keep the words and drop the
+            # markup, angle brackets included, so no tag survives into the Markdown as raw HTML.
+            cause = str(err).rsplit(":", 1)[-1].strip() or type(err).__name__
+            problems.append(f"the markup could not be parsed ({cause}); only the body's text is kept")
+            words = _ANGLES.sub(" ", _TAG.sub(" ", text))
+            builder = StorageTreeBuilder(preserve_whitespace_tags=_PRESERVE)
+            soup = BeautifulSoup(html.escape(words, quote=False), builder=builder, element_classes={Tag: StorageTag})
     # The HTML parser makes a Doctype only from "<!doctype" (lxml never: it is given no "<!DOCTYPE"), so
     # most bodies skip the walk.
     maybe_doctype = "<!" in text and builder.depth is None

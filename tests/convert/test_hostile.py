@@ -97,3 +97,12 @@ def test_broken_markup_degrades_to_an_article(body):
 def test_nul_characters():
     result = bounded("<p>a\x00b</p>")
     assert "ab" in result.markdown
+
+
+@pytest.mark.parametrize("body", ["<p>before</p><![foo bar", "<p>x <![ z]> y <script>alert(1)</script></p>"])
+def test_markup_the_parser_rejects_keeps_its_words_and_no_tag(body):
+    # html.parser raises on these broken marked sections; the article keeps the text, without markup.
+    result = bounded(body)
+    assert not any(ch in result.markdown for ch in "<>"), result.markdown
+    assert ("before" in result.markdown) if "before" in body else ("alert(1)" in result.markdown)
+    assert any("could not be parsed" in w for w in result.warnings)
