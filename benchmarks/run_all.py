@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run_all.py            # the documented sizes (the 100,000-page sync: ~40 min)
     .venv/bin/python benchmarks/run_all.py --quick    # small sizes, a few minutes: a smoke run
     .venv/bin/python benchmarks/run_all.py --only full_sync_vs_peers,mapping
+    .venv/bin/python benchmarks/run_all.py --captured incremental_sync=/tmp/incremental.log   # reuse a run
 
 Each script runs as its own process, one after the other (they measure wall time and memory: running
 them side by side would skew both), with its full output kept in BENCHMARKS.md under its command line,
@@ -40,7 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the scripts, not the figures")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--out", default=str(HERE.parent / "BENCHMARKS.md"))
+    parser.add_argument("--captured", action="append", default=[], metavar="NAME=LOG",
+                        help="take NAME's section from LOG, the output of an earlier run of that script with the "
+                             "documented arguments (the 100,000-page sync takes ~40 min), instead of running it")
     args = parser.parse_args(argv)
+    captured = dict(item.split("=", 1) for item in args.captured)
+    if unknown := set(captured) - set(BENCHMARKS):
+        parser.error(f"unknown benchmarks in --captured: {', '.join(sorted(unknown))}")
     names = [n.strip() for n in args.only.split(",")] if args.only else list(BENCHMARKS)
     if unknown := [n for n in names if n not in BENCHMARKS]:
         parser.error(f"unknown benchmarks: {', '.join(unknown)}")
@@ -56,6 +63,17 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else documented)]
         shown = " ".join(["benchmarks/" + name + ".py", *command[2:]])
         print(f"== {shown}", flush=True)
+        if name in captured:
+            log = Path(captured[name])
+            done = subprocess.CompletedProcess(command, 0, log.read_text(encoding="utf-8"), "")
+            seconds = float("nan")
+            status = (f"captured from an earlier run of the same command (log {log.name}, last written "
+                      f"{datetime.fromtimestamp(log.stat().st_mtime, UTC):%Y-%m-%d %H:%M} UTC)")
+            sections.append(f"## {name}\n\n`{shown}`: {status}\n\n"
+                            + "\n".join(line for line in done.stdout.splitlines() if line.startswith("|"))
+                            + f"\n\n<details><summary>full output</summary>\n\n```\n{done.stdout.strip()}\n```\n"
+                            "</details>\n")
+            continue
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
         seconds = time.perf_counter() - started
