@@ -9,8 +9,8 @@ machine actually holds for it. Where /proc has no smaps_rollup, RSS is summed in
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import threading
 from pathlib import Path
 
 __all__ = ["MemorySampler", "tree_memory_mb", "vm_rss_mb"]
@@ -63,8 +63,24 @@ def tree_memory_mb(root: int | None = None, exclude: set[int] | frozenset[int] =
     return total_kb / 1024
 
 
+def _sample_until_told(target: int, interval: float, exclude: set[int], conn) -> None:
+    me = os.getpid()
+    peak_rss = peak_tree = 0.0
+    while not conn.poll(interval):
+        peak_rss = max(peak_rss, vm_rss_mb(target))
+        peak_tree = max(peak_tree, tree_memory_mb(target, exclude | {me}))
+    conn.recv()
+    peak_rss = max(peak_rss, vm_rss_mb(target))
+    peak_tree = max(peak_tree, tree_memory_mb(target, exclude | {me}))
+    conn.send((peak_rss, peak_tree))
+
+
 class MemorySampler:
-    """Peak memory while a block runs: this process's RSS, and its process tree's PSS (see above)."""
+    """Peak memory while a block runs: this process's RSS, and its process tree's PSS (see above).
+
+    The sampling runs in a process of its own, not a thread: a thread would change what is measured
+    (build_articles forks its workers only while its process has a single thread).
+    """
 
     def __init__(self, interval: float = 0.1, exclude: set[int] | None = None) -> None:
         self.interval = interval
@@ -73,25 +89,24 @@ class MemorySampler:
         self.peak_mb = self.start_mb
         self.tree_start_mb = tree_memory_mb(exclude=self.exclude)
         self.tree_peak_mb = self.tree_start_mb
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
-
-    def _sample(self) -> None:
-        self.peak_mb = max(self.peak_mb, vm_rss_mb())
-        self.tree_peak_mb = max(self.tree_peak_mb, tree_memory_mb(exclude=self.exclude))
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
+        self._conn = None
+        self._process = None
 
     def __enter__(self) -> MemorySampler:
-        self._thread.start()
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_sample_until_told, name="memory-sampler", daemon=True,
+                                    args=(os.getpid(), self.interval, self.exclude, child))
+        self._process.start()
+        child.close()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
+        self._conn.send("stop")
+        peak_rss, peak_tree = self._conn.recv()
+        self._process.join()
+        self.peak_mb = max(self.peak_mb, peak_rss)
+        self.tree_peak_mb = max(self.tree_peak_mb, peak_tree)
 
     @property
     def delta_mb(self) -> float:
