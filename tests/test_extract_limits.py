@@ -45,7 +45,9 @@ def test_hostile_sample_gives_a_reason_row(samples, extractor, name, media, stat
     result = extractor.extract(samples / name, media_type=media)
     assert (result.status, result.markdown) == (status, None)
     assert result.reason.startswith(reason)
-    assert time.perf_counter() - started < 5
+    # Answered by the converter, not by the time limit's kill (30 s): the reason says which. The first
+    # call also starts the worker (~3 s), more on a loaded machine, so the bound is the limit itself.
+    assert time.perf_counter() - started < 30
 
 
 def test_zip_bomb_disguised_as_docx_is_refused_from_its_directory(samples, extractor, tmp_path):
