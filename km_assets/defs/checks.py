@@ -25,6 +25,7 @@ import dagster as dg
 import polars as pl
 
 from ..config import ConnectionSettings
+from ..convert.fidelity import FIDELITY_THRESHOLD
 from ..km.windows import Window
 from .assets import NOW_TAG
 from .history import history_cutoff
@@ -34,8 +35,6 @@ from .schedules import last_settled_window
 __all__ = ["FIDELITY_THRESHOLD", "connection_checks", "duplicate_versions_result", "empty_titles_result",
            "freshness_result", "low_fidelity_result", "synced_through", "unhandled_macros_result"]
 
-# Not in km.yaml yet: a module constant until someone needs it per connection.
-FIDELITY_THRESHOLD = 0.95
 _MAX_IDS = 20  # offending ids listed in a result's metadata; the count says how many there are
 _LOWEST = 10
 

@@ -22,14 +22,13 @@ from ..confluence.client import ConfluenceClient
 from ..confluence.errors import NotFoundError, PermissionDeniedError
 from ..confluence.listing import LISTING_EXPAND, content_filter, matches
 from ..confluence.records import content_record
+from ..convert.fidelity import FIDELITY_THRESHOLD
 from ..km.articles import article_path
 from ..km.windows import window_for
 from .store import Store
 
 __all__ = ["FIDELITY_THRESHOLD", "Verdict", "diagnose_missing", "parse_page_ref", "why_missing"]
 
-# The articles check's threshold (defs/checks.py holds Dagster's copy; this layer may not import it).
-FIDELITY_THRESHOLD = 0.95
 _STATUSES = "current,trashed,draft,archived"
 
 
