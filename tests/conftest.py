@@ -13,6 +13,19 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KM_SHARED_DIR", REPO.parent / "shared"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _rate_limit_files(tmp_path_factory):
+    """Every sandbox has its own port, so its own per-site bucket file: keep them out of /tmp. Set for the
+    whole session (km subprocesses inherit it)."""
+    previous = os.environ.get("KM_RATE_LIMIT_DIR")
+    os.environ["KM_RATE_LIMIT_DIR"] = str(tmp_path_factory.mktemp("rate-limits"))
+    yield
+    if previous is None:
+        os.environ.pop("KM_RATE_LIMIT_DIR", None)
+    else:
+        os.environ["KM_RATE_LIMIT_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared holds real third-party samples; CI has it, a user's clone may not."""

@@ -105,10 +105,15 @@ class TokenBucket:
 _STATE = struct.Struct("<ddd")  # tokens, last refill, not before: time.monotonic() seconds
 
 
+RATE_DIR_ENV = "KM_RATE_LIMIT_DIR"
+
+
 def site_bucket_path(site_url: str) -> Path:
-    """Where this user's processes keep the bucket of one site (per user: a file others cannot spoil)."""
+    """Where this user's processes keep the bucket of one site (per user: a file others cannot spoil);
+    $KM_RATE_LIMIT_DIR moves the folder (the test suite points it at its own temporary folder)."""
     digest = hashlib.sha256(site_url.rstrip("/").lower().encode()).hexdigest()[:24]
-    return Path(tempfile.gettempdir()) / f"km_assets-{os.getuid()}" / f"rate-{digest}"
+    folder = os.environ.get(RATE_DIR_ENV) or Path(tempfile.gettempdir()) / f"km_assets-{os.getuid()}"
+    return Path(folder) / f"rate-{digest}"
 
 
 class SiteTokenBucket:
