@@ -32,6 +32,7 @@ from .history import history_cutoff
 from .inline_checks import checked, frame_check_specs
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions, window_partitions, windowed_partitions
+from .pools import connection_pool
 from .resources import ConfluenceResource
 from .schedules import last_settled_window
 from .storage import read_ids, read_space
@@ -74,6 +75,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
     spaces = space_partitions(connection)
     windowed = windowed_partitions(connection)
     resource_key = f"confluence_{prefix}"
+    pool = connection_pool(connection)  # the steps that call Confluence
     common = {"key_prefix": [prefix], "group_name": prefix, "io_manager_key": "parquet_io_manager"}
     by_space = space_of_windows()
     zone = connection.sync.time_zone
@@ -94,7 +96,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                                      "integration_log": dg.MetadataValue.path(str(log))})
         return df
 
-    @dg.asset(name="raw_history", partitions_def=spaces, required_resource_keys={resource_key},
+    @dg.asset(name="raw_history", partitions_def=spaces, required_resource_keys={resource_key}, pool=pool,
               metadata={"dagster/column_schema": _column_schema(RAW_CONTENT)},
               description="Everything modified before sync.start, in one listing per space.", **common)
     def raw_history(context: dg.AssetExecutionContext) -> pl.DataFrame:
@@ -106,7 +108,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
         _meta(context, {"cutoff": cutoff.isoformat(), "rows": df.height})
         return df
 
-    @dg.asset(name="raw_content", partitions_def=windowed, required_resource_keys={resource_key},
+    @dg.asset(name="raw_content", partitions_def=windowed, required_resource_keys={resource_key}, pool=pool,
               metadata={"dagster/column_schema": _column_schema(RAW_CONTENT)},
               description="Pages and blog posts modified inside one settled window: one row per version.",
               **common)
@@ -132,7 +134,7 @@ def connection_assets(connection: ConnectionSettings, storage_root: str) -> list
                                      "window": f"{window.start.isoformat()} .. {window.end.isoformat()}"})
         return kept
 
-    @dg.asset(name="snapshot", partitions_def=spaces, required_resource_keys={resource_key},
+    @dg.asset(name="snapshot", partitions_def=spaces, required_resource_keys={resource_key}, pool=pool,
               deps=[dg.AssetDep(raw_history)],  # the first sync's snapshot is its history listing
               metadata={"dagster/column_schema": _column_schema(SNAPSHOT)},
               description="Reconciliation: every live item's id, version, title, space, parent and labels.",

@@ -26,6 +26,7 @@ from ..km.integration_log import write_integration_log
 from ..km.schemas import RAW_ATTACHMENTS, RAW_CONTENT
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions
+from .pools import connection_pool
 from .resources import ConfluenceResource
 from .storage import read_space
 
@@ -48,7 +49,7 @@ def attachment_assets(connection: ConnectionSettings, storage_root: str) -> list
 
     @dg.asset(name="raw_attachments", partitions_def=spaces,
               deps=[*versions_deps, dg.AssetDep(dg.AssetKey([prefix, "snapshot"]))],  # live pages only
-              required_resource_keys={resource_key},
+              required_resource_keys={resource_key}, pool=connection_pool(connection),
               metadata={"dagster/column_schema": _column_schema(RAW_ATTACHMENTS)},
               description="Attachments of the space's synced pages: metadata, and files under the storage root "
                           "(attachment_files/) when downloads are on, each stored binary fetched once.", **common)

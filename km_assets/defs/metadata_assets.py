@@ -31,6 +31,7 @@ from .assets import run_now
 from .inline_checks import checked, frame_check_specs
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions
+from .pools import connection_pool
 from .resources import ConfluenceResource
 from .storage import read_ids, read_space
 
@@ -67,6 +68,7 @@ def metadata_assets(connection: ConnectionSettings, storage_root: str) -> list[d
 
     @dg.asset(name="article_metadata", partitions_def=space_partitions(connection), key_prefix=[prefix],
               group_name=prefix, io_manager_key="parquet_io_manager", required_resource_keys={resource_key},
+              pool=connection_pool(connection),  # people lookups call Confluence
               deps=[dg.AssetDep(dg.AssetKey([prefix, "raw_history"])),
                     dg.AssetDep(dg.AssetKey([prefix, "raw_content"]), partition_mapping=by_space),
                     dg.AssetDep(dg.AssetKey([prefix, "snapshot"]))],

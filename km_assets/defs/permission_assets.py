@@ -18,6 +18,7 @@ from ..km.integration_log import write_integration_log
 from ..km.permissions import PERMISSION_MAP, compute_permission_map, write_space_inputs
 from ..km.permissions.collect import collect_space_inputs
 from .partitions import space_partitions
+from .pools import connection_pool
 from .resources import ConfluenceResource
 
 __all__ = ["fail_closed_result", "permission_assets", "permission_checks", "unmapped_result"]
@@ -35,6 +36,7 @@ def permission_assets(connection: ConnectionSettings, storage_root: str) -> list
 
     @dg.asset(name="permission_map", key_prefix=[prefix], group_name=prefix, io_manager_key="parquet_io_manager",
               partitions_def=space_partitions(connection), required_resource_keys={resource_key},
+              pool=connection_pool(connection),
               metadata={"dagster/column_schema": _column_schema(PERMISSION_MAP)},
               description="Effective read and edit access per article: space permissions ∩ page and ancestor "
                           "restrictions, mapped to KM roles; unreadable data grants nobody and is flagged.")
