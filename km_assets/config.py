@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .config_mapping import MappingSettings
 from .config_permissions import PermissionSettings
@@ -198,9 +198,34 @@ class StorageSettings(_Strict):
     root: str = "./data"
 
 
+class ExecutorSettings(_Strict):
+    """How a launched run executes its steps (Dagster's executor for every job of the code location).
+
+    `multiprocess` (the default, as before): one process per step on the run's machine or pod;
+    `max_concurrent` caps how many at once (default: the CPU count). `in_process`: every step in the
+    run's own process, one after the other. `k8s`: each step is a Kubernetes job of its own
+    (dagster-k8s: install `km_assets[k8s]`); `max_concurrent` caps the step pods of one run. Whatever
+    the kind, the steps that call Confluence also wait for a slot of the connection's pool.
+    `km sync` runs in process and ignores this.
+    """
+
+    kind: Literal["multiprocess", "in_process", "k8s"] = "multiprocess"
+    max_concurrent: int | None = Field(default=None, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _max_concurrent_needs_parallel_kind(self) -> ExecutorSettings:
+        if self.kind == "in_process" and self.max_concurrent is not None:
+            raise ValueError(
+                "max_concurrent does not apply to kind in_process (it runs one step at a time); "
+                "remove it or use kind multiprocess or k8s"
+            )
+        return self
+
+
 class KmConfig(_Strict):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     connections: list[ConnectionSettings]
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
 
     @field_validator("connections")
     @classmethod

@@ -8,6 +8,7 @@ from ..config import ConnectionSettings, KmConfig
 from .assets import connection_assets
 from .attachment_assets import attachment_assets
 from .checks import connection_checks
+from .executor import executor_definition
 from .io_manager import PolarsParquetIOManager
 from .metadata_assets import metadata_assets
 from .partitions import space_partitions, windowed_partitions
@@ -89,4 +90,6 @@ def build_definitions(config: KmConfig) -> dg.Definitions:
         schedules.extend(connection_schedules(connection))
         sensors.append(space_sensor(connection, space_partitions(connection)))
         sensors.append(refresh_sensor(connection, windowed_partitions(connection)))
-    return dg.Definitions(assets=assets, resources=resources, jobs=jobs, schedules=schedules, sensors=sensors)
+    # km.yaml's `executor` (default: Dagster's own); k8s runs each step as a Kubernetes job (deploy/).
+    return dg.Definitions(assets=assets, resources=resources, jobs=jobs, schedules=schedules, sensors=sensors,
+                          executor=executor_definition(config.executor))
