@@ -12,11 +12,11 @@ __all__ = ["main"]
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import polars as pl
-
     from .config import load_config
     from .confluence import client_for, list_spaces
     from .defs.run import dagster_instance, sync_spaces
+    from .km.parquet_files import is_local, root_path
+    from .reports.store import Store
     from .sandbox import Sandbox, SandboxOptions
 
     options = SandboxOptions()
@@ -35,12 +35,15 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"Spaces: {', '.join(spaces)}")
         summary = sync_spaces(config, connection, spaces, instance, log_level="WARNING")
     runs, failed = summary.runs, summary.failed
-    root = Path(config.storage.root)
+    # A folder, or object storage (s3://...): read through fsspec either way, credentials from the environment.
+    local = is_local(config.storage.root)
+    root = Path(config.storage.root) if local else root_path(config.storage.root)
+    store = Store(config.storage.root, connection.asset_prefix)
     print(f"\nDagster runs: {len(runs)} ({len(failed)} failed), instance at {os.environ['DAGSTER_HOME']}")
-    print(f"Parquet under {root.resolve()}:")
+    print(f"Parquet under {root.resolve() if local else root}:")
     for asset in ("raw_history", "articles_current", "article_metadata", "permission_map"):
         pattern = root / connection.asset_prefix / asset / "**" / "*.parquet"
-        rows = pl.scan_parquet(str(pattern), hive_partitioning=True).select(pl.len()).collect().item()
+        rows = store.count(asset)
         print(f"  {asset:<16} {rows:>5} rows  pl.scan_parquet('{pattern}', hive_partitioning=True)")
     if not failed:
         from .reports import run_report
@@ -161,6 +164,7 @@ def _sync(args: argparse.Namespace) -> int:
     from .config import ConfigError, load_config
     from .confluence import client_for, list_spaces
     from .defs.run import dagster_instance, sync_connection
+    from .reports.store import Store
 
     config = load_config(args.config)
     connections = [config.connection(args.connection)] if args.connection else list(config.connections)
@@ -183,9 +187,8 @@ def _sync(args: argparse.Namespace) -> int:
                                   log_level="WARNING", progress=progress, permissions=args.permissions)
         failed += len(summary.failed)
         seconds = (datetime.now(UTC) - started).total_seconds()
-        root = Path(config.storage.root) / connection.asset_prefix / "articles_current"
-        current = (pl.read_parquet(str(root / "**" / "*.parquet"), hive_partitioning=True)
-                   if root.exists() else pl.DataFrame({"space": []}))
+        # By path under the storage root (a folder or an fsspec URL), the space from the partition folder.
+        current = Store(config.storage.root, connection.asset_prefix).read("articles_current", ["content_id"])
         print(f"\n{connection.name}: {len(summary.runs)} runs in {seconds:.1f}s, {len(summary.failed)} failed")
         print(f"{'space':<10} {'articles':>9}")
         for space in spaces:

@@ -7,7 +7,8 @@
 - Data Center: `_links.download` (servlet, ?version=) joined onto the client's base URL, not onto
   `_links.base`: a DC with a misconfigured base URL would otherwise get our credentials elsewhere.
 - Files land at root/<container>/<attachment>/v<version>/<safe name>, written to a temp name beside it
-  and renamed when complete, with a sidecar JSON (size, sha256) that lets a re-run skip them.
+  and renamed when complete, with a sidecar JSON (size, sha256) that lets a re-run skip them. On object
+  storage (an fsspec URL root) a download is spooled to a local temporary file and uploaded in one put.
 - One attachment's failure is a row; refused credentials are not an item problem and propagate.
 - One download per stored binary (`identity`): Confluence gives no hash before a download, but Cloud
   names each stored binary by its media `fileId`, so attachments sharing one (a page copied with its
@@ -21,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import re
 import secrets
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,13 +36,16 @@ from typing import IO, Any, Literal
 from urllib.parse import quote, urlsplit
 
 import httpx
+from upath import UPath
 
 from ..config import AttachmentSettings
+from ..km.parquet_files import is_local, root_path
 from .client import ConfluenceClient
 from .errors import AuthenticationError, ConfluenceError, PermissionDeniedError
 
-__all__ = ["DownloadResult", "LocalStore", "UnsafePathError", "attachment_path", "download_attachment",
-           "download_attachments", "download_request", "identity", "safe_filename", "skip_reason"]
+__all__ = ["DownloadResult", "LocalStore", "ObjectStore", "UnsafePathError", "attachment_path",
+           "download_attachment", "download_attachments", "download_request", "file_store", "identity",
+           "safe_filename", "skip_reason"]
 
 Status = Literal["downloaded", "skipped", "failed"]
 CHUNK_BYTES = 64 * 1024
@@ -155,6 +161,93 @@ class LocalStore:
         except OSError:
             return False
 
+    @contextmanager
+    def local_copy(self, rel: PurePosixPath) -> Iterator[Path]:
+        """A local file holding the stored one, for readers that need a path (the extraction worker)."""
+        yield self.path(rel)
+
+
+_MAX_KEY_PART_BYTES = 255
+
+
+class ObjectStore:
+    """Downloads on object storage (a root such as s3://bucket/km/demo/attachment_files): the same interface
+    as LocalStore. Object stores have no symlinks and no dot segments, so containment is checked on the
+    name itself, as strictly: a relative path of plain components (no '', '.', '..', no control character,
+    no backslash, none over 255 bytes) whose joined key stays under the root's key."""
+
+    def __init__(self, root: UPath | str) -> None:
+        self.root = root_path(root)
+
+    def path(self, rel: PurePosixPath) -> UPath:
+        text = str(rel)
+        parts = text.split("/")
+        unsafe = (rel.is_absolute() or text.startswith("/") or not text
+                  or any(part in ("", ".", "..") or len(part.encode()) > _MAX_KEY_PART_BYTES
+                         or "\\" in part or any(unicodedata.category(ch) == "Cc" for ch in part)
+                         for part in parts))
+        base = self.root.path.rstrip("/")
+        if unsafe or not posixpath.normpath(f"{base}/{text}").startswith(f"{base}/"):
+            raise UnsafePathError(f"{rel} would resolve outside the attachment root")
+        return self.root.joinpath(*parts)
+
+    @contextmanager
+    def writer(self, rel: PurePosixPath) -> Iterator[IO[bytes]]:
+        """An object that appears at `rel` only when the block completes: the bytes are spooled to a local
+        temporary file and uploaded in one put (a multipart upload is completed only at its end, and aborted
+        on failure), so a reader never sees part of one and a failed download leaves nothing."""
+        final = self.path(rel)
+        with tempfile.TemporaryDirectory(prefix="km-attachment-") as scratch:
+            local = os.path.join(scratch, "part")
+            with open(local, "xb") as handle:
+                yield handle
+            final.fs.put_file(local, final.path)
+
+    def read_meta(self, rel: PurePosixPath) -> dict[str, Any] | None:
+        try:
+            meta = json.loads(self.path(rel).with_name(SIDECAR).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def write_meta(self, rel: PurePosixPath, meta: dict[str, Any]) -> None:
+        with self.writer(rel.with_name(SIDECAR)) as handle:
+            handle.write(json.dumps(meta, indent=1, sort_keys=True).encode())
+
+    def matches(self, rel: PurePosixPath, size: int, sha256: str) -> bool:
+        """Whether the stored object still has this size and hash (re-hashed, as on local storage)."""
+        target = self.path(rel)
+        try:
+            if target.stat().st_size != size:
+                return False
+            digest = hashlib.sha256()
+            with target.open("rb") as handle:
+                while chunk := handle.read(CHUNK_BYTES * 16):
+                    digest.update(chunk)
+            return digest.hexdigest() == sha256
+        except OSError:
+            return False
+
+    @contextmanager
+    def local_copy(self, rel: PurePosixPath) -> Iterator[Path]:
+        """The object downloaded to a local temporary file (under its own name, so its extension still
+        tells its kind), removed afterwards."""
+        target = self.path(rel)
+        with tempfile.TemporaryDirectory(prefix="km-attachment-") as scratch:
+            local = Path(scratch) / target.name
+            target.fs.get_file(target.path, str(local))
+            yield local
+
+
+def file_store(root: Path | UPath | str | LocalStore | ObjectStore) -> LocalStore | ObjectStore:
+    """The store for a root: a local folder (LocalStore, its checks unchanged), else object storage."""
+    if isinstance(root, LocalStore | ObjectStore):
+        return root
+    if isinstance(root, Path):
+        return LocalStore(root)
+    path = UPath(root)
+    return LocalStore(Path(path.path)) if is_local(path) else ObjectStore(path)
+
 
 # -- policy -----------------------------------------------------------------------------------------
 def _allowed(media: str, pattern: str) -> bool:
@@ -231,14 +324,15 @@ def _result(record: dict[str, Any], status: Status, reason: str | None = None, *
                           media_type=record.get("media_type"), **fields)
 
 
-def download_attachment(client: ConfluenceClient, record: dict[str, Any], root: Path | str | LocalStore,
+def download_attachment(client: ConfluenceClient, record: dict[str, Any],
+                        root: Path | UPath | str | LocalStore | ObjectStore,
                         settings: AttachmentSettings) -> DownloadResult:
     """Download one attachment row (from `attachment_record`) under root, unless policy or the store says not.
 
     Raises AuthenticationError / PermissionDeniedError when the site itself refuses us: that is the
     connection's problem, not this item's. Everything else becomes a "skipped" or "failed" result.
     """
-    store = root if isinstance(root, LocalStore) else LocalStore(root)
+    store = file_store(root)
     reason = skip_reason(record, settings)
     if reason:
         return _note(client, _result(record, "skipped", reason))
@@ -272,7 +366,7 @@ def download_attachment(client: ConfluenceClient, record: dict[str, Any], root: 
     return _note(client, _result(record, "failed", _clean(client, failure)))
 
 
-def _fetch(client: ConfluenceClient, store: LocalStore, rel: PurePosixPath, url: str,
+def _fetch(client: ConfluenceClient, store: LocalStore | ObjectStore, rel: PurePosixPath, url: str,
            params: dict[str, Any] | None, record: dict[str, Any], settings: AttachmentSettings) -> DownloadResult:
     limit = settings.max_bytes
     response = client.request("GET", url, params=params, stream=True, follow_redirects=True)
@@ -313,7 +407,7 @@ def identity(record: dict[str, Any]) -> str:
     return f"attachment:{record['attachment_id']}:v{int(record.get('version') or 1)}"
 
 
-def _stored(store: LocalStore, rel: str | None, record: dict[str, Any]) -> DownloadResult | None:
+def _stored(store: LocalStore | ObjectStore, rel: str | None, record: dict[str, Any]) -> DownloadResult | None:
     """The binary an earlier run stored for this identity, if it is still there and intact."""
     if not rel:
         return None
@@ -329,7 +423,7 @@ def _stored(store: LocalStore, rel: str | None, record: dict[str, Any]) -> Downl
 
 
 def download_attachments(client: ConfluenceClient, records: Iterable[dict[str, Any]],
-                         root: Path | str | LocalStore, settings: AttachmentSettings,
+                         root: Path | UPath | str | LocalStore | ObjectStore, settings: AttachmentSettings,
                          known: Mapping[str, str] | None = None) -> Iterator[DownloadResult]:
     """Download many, once per `identity`, at most the client's concurrency at once.
 
@@ -340,7 +434,7 @@ def download_attachments(client: ConfluenceClient, records: Iterable[dict[str, A
     401 always propagates. 403 propagates until one download has succeeded: before that it most
     likely means the token is of the wrong kind; after it, one page is closed to us.
     """
-    store = root if isinstance(root, LocalStore) else LocalStore(root)
+    store = file_store(root)
     known = known or {}
     proven = threading.Event()
     groups: dict[str, list[dict[str, Any]]] = {}

@@ -10,19 +10,27 @@
 
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import dagster as dg
 import polars as pl
 from upath import UPath
 
 from ..config import AttachmentSettings, ConnectionSettings
-from ..confluence.attachments import LocalStore, UnsafePathError, download_attachments, identity
+from ..confluence.attachments import (
+    LocalStore,
+    ObjectStore,
+    UnsafePathError,
+    download_attachments,
+    file_store,
+    identity,
+)
 from ..confluence.listing import list_attachments
 from ..extract import Extraction, Extractor, Limits, TextCache
 from ..km.attachment_articles import ATTACHMENT_ARTICLES, FILES_FOLDER, build_attachment_articles
 from ..km.current import SNAPSHOT, latest_versions
 from ..km.integration_log import write_integration_log
+from ..km.parquet_files import root_path
 from ..km.schemas import RAW_ATTACHMENTS, RAW_CONTENT
 from .partitions import by_space as space_of_windows
 from .partitions import space_partitions
@@ -44,7 +52,7 @@ def attachment_assets(connection: ConnectionSettings, storage_root: str) -> list
     common = {"key_prefix": [prefix], "group_name": prefix, "io_manager_key": "parquet_io_manager"}
     versions_deps = [dg.AssetDep(dg.AssetKey([prefix, "raw_history"])),
                      dg.AssetDep(dg.AssetKey([prefix, "raw_content"]), partition_mapping=space_of_windows())]
-    files_root = Path(storage_root) / prefix / FILES_FOLDER
+    files_root = file_store(root_path(storage_root) / prefix / FILES_FOLDER)  # a folder, or object storage
     settings = connection.attachments
 
     @dg.asset(name="raw_attachments", partitions_def=spaces,
@@ -85,7 +93,7 @@ def attachment_assets(connection: ConnectionSettings, storage_root: str) -> list
               description="Each attachment version's text as Markdown (separate mode), or the text to append "
                           "to its parent article (merged mode); a reason where there is none.", **common)
     def attachment_articles(context: dg.AssetExecutionContext, raw_attachments: pl.DataFrame) -> pl.DataFrame:
-        with _Extracting(settings, Path(storage_root) / prefix / "attachment_text", files_root) as extracting:
+        with _Extracting(settings, root_path(storage_root) / prefix / "attachment_text", files_root) as extracting:
             df = build_attachment_articles(raw_attachments, context.partition_key, extracting,
                                            mode=settings.mode)
         context.add_output_metadata({
@@ -101,9 +109,9 @@ class _Extracting:
     """The `extract` callable of build_attachment_articles: results by sha256 from this run, then the
     cache, then the worker (started only if something is new)."""
 
-    def __init__(self, settings: AttachmentSettings, cache_root: Path, files_root: Path) -> None:
+    def __init__(self, settings: AttachmentSettings, cache_root: UPath, files_root: LocalStore | ObjectStore) -> None:
         self.settings, self.limits = settings, Limits.from_settings(settings)
-        self.cache, self.store = TextCache(cache_root), LocalStore(files_root)
+        self.cache, self.store = TextCache(cache_root), file_store(files_root)
         self.extractor = Extractor(self.limits)
         self.seen: dict[str, Extraction] = {}
         self.extracted = self.reused = self.bytes = 0
@@ -123,11 +131,17 @@ class _Extracting:
             self.seen[sha] = found
             self.reused += 1
             return found, True
+        rel = PurePosixPath(att["path"])
         try:
-            path = self.store.path(PurePosixPath(att["path"]))
+            self.store.path(rel)
         except UnsafePathError as err:
             return Extraction("failed", str(err)), False
-        result = self.extractor.extract(path, filename=att["filename"], media_type=att["media_type"])
+        try:
+            # On object storage the worker reads a local copy; a local store hands its own file.
+            with self.store.local_copy(rel) as path:
+                result = self.extractor.extract(path, filename=att["filename"], media_type=att["media_type"])
+        except OSError as err:  # the object could not be fetched: the same row a missing local file gives
+            result = Extraction("failed", f"stored copy unreadable: {type(err).__name__}: {err}")
         if result.status != "skipped":
             self.cache.put(sha, result, self.limits)
             self.extracted += 1
@@ -138,7 +152,7 @@ class _Extracting:
 
 def known_files(storage_root: str, prefix: str) -> dict[str, str]:
     """identity -> stored path, from every space's raw_attachments that earlier runs wrote."""
-    folder = UPath(storage_root) / prefix / "raw_attachments"
+    folder = root_path(storage_root) / prefix / "raw_attachments"
     known: dict[str, str] = {}
     if not folder.exists():
         return known

@@ -3,8 +3,9 @@
 Built on Dagster's UPathIOManager, so any fsspec URL works as the root. The layout is
 `<root>/<connection>/<asset>/space=<KEY>/data.parquet`, readable without Dagster:
 `pl.scan_parquet("data/<connection>/<asset>/**/*.parquet", hive_partitioning=True)`.
-A partition is staged outside the data folders and renamed into place (km/parquet_files.py), so readers
-never see half a file and a killed run leaves the previous data intact.
+A partition is staged outside the data folders and renamed into place (km/parquet_files.py; on object
+storage it is uploaded to its final name in one put), so readers never see half a file and a killed run
+leaves the previous data intact.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dagster as dg
 import polars as pl
 from upath import UPath
 
-from ..km.parquet_files import write_parquet_atomically
+from ..km.parquet_files import root_path, write_parquet_atomically
 
 __all__ = ["ParquetIOManager", "PolarsParquetIOManager"]
 
@@ -49,4 +50,4 @@ class PolarsParquetIOManager(dg.ConfigurableIOManagerFactory):
     root: str
 
     def create_io_manager(self, context) -> ParquetIOManager:
-        return ParquetIOManager(base_path=UPath(self.root))
+        return ParquetIOManager(base_path=root_path(self.root))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import polars as pl
 from upath import UPath
 
+from ..km.parquet_files import root_path
+
 __all__ = ["read_ids", "read_space"]
 
 
@@ -23,7 +25,7 @@ def read_space(root: str, prefix: str, assets: list[str], space: str, schema: pl
     """Every row of the given assets for one space (all windows), in the asset's schema."""
     frames = []
     for asset in assets:
-        folder = UPath(root) / prefix / asset / f"space={space}"
+        folder = root_path(root) / prefix / asset / f"space={space}"
         if not folder.exists():
             continue
         for path in sorted(folder.rglob("*.parquet")):
@@ -40,7 +42,7 @@ def read_ids(root: str, prefix: str, assets: list[str], ids: list[str], schema: 
         return pl.DataFrame(schema=schema)
     frames = []
     for asset in assets:
-        folder = UPath(root) / prefix / asset
+        folder = root_path(root) / prefix / asset
         if not folder.exists():
             continue
         for path in sorted(folder.rglob("*.parquet")):

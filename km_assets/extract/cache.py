@@ -2,6 +2,9 @@
 
 A result is reused while the extractor is the same; one that failed on a limit (time, memory) is
 reused only under the same limits, since raising them may let it through.
+
+The root is a local folder or an fsspec URL (the storage root's attachment_text/): locally an entry is
+written beside its name and renamed into place; on object storage it is one put of the whole entry.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import secrets
 from dataclasses import asdict
 from pathlib import Path
 
+from upath import UPath
+
+from ..km.parquet_files import is_local, root_path
 from .worker import Extraction, Limits
 
 __all__ = ["TextCache"]
@@ -21,10 +27,13 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class TextCache:
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Path | UPath | str) -> None:
+        if isinstance(root, Path):
+            self.root: Path | UPath = root
+        else:
+            self.root = Path(UPath(root).path) if is_local(root) else root_path(root)
 
-    def _path(self, sha256: str) -> Path:
+    def _path(self, sha256: str) -> Path | UPath:
         if not _SHA256.match(sha256):  # the name comes from our own hashing; anything else stays out
             raise ValueError(f"not a sha256: {sha256!r}")
         return self.root / sha256[:2] / f"{sha256}.json"
@@ -48,10 +57,14 @@ class TextCache:
 
     def put(self, sha256: str, result: Extraction, limits: Limits) -> None:
         target = self._path(sha256)
+        text = json.dumps({**asdict(result), "limits": list(_limits_key(limits))})
+        if isinstance(target, UPath) and not is_local(target):
+            target.fs.pipe_file(target.path, text.encode("utf-8"))  # one put: the old entry or the new one
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
-            temp.write_text(json.dumps({**asdict(result), "limits": list(_limits_key(limits))}), "utf-8")
+            temp.write_text(text, "utf-8")
             os.replace(temp, target)  # readers see the old entry or the new one, never half of one
         finally:
             temp.unlink(missing_ok=True)

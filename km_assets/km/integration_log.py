@@ -12,7 +12,7 @@ import json
 import polars as pl
 from upath import UPath
 
-from .parquet_files import write_parquet_atomically
+from .parquet_files import root_path, write_parquet_atomically
 
 # Per-run files; the integration_log asset gathers them into one table per space.
 RUNS_FOLDER = "integration_runs"
@@ -48,13 +48,13 @@ def write_integration_log(root: str, connection: str, space: str, run_id: str, r
                           step: str | None = None) -> UPath:
     """One file per run and step that talked to Confluence (`step` tells apart several in one run)."""
     name = f"run={run_id}.{step}.parquet" if step else f"run={run_id}.parquet"
-    target = UPath(root) / connection / RUNS_FOLDER / f"space={space}" / name
-    return write_parquet_atomically(events_frame(rows, run_id), target, UPath(root))
+    target = root_path(root) / connection / RUNS_FOLDER / f"space={space}" / name
+    return write_parquet_atomically(events_frame(rows, run_id), target, root_path(root))
 
 
 def read_log(root: str, connection: str, space: str) -> pl.DataFrame:
     """Every run's events for one space, newest first."""
-    folder = UPath(root) / connection / RUNS_FOLDER / f"space={space}"
+    folder = root_path(root) / connection / RUNS_FOLDER / f"space={space}"
     frames = []
     if folder.exists():
         for path in sorted(folder.glob("run=*.parquet")):

@@ -4,20 +4,50 @@ A frame is written under `<root>/.staging/`, flushed to disk (local storage), th
 a rename within one filesystem is atomic, so a reader sees the old file or the new one. Staging lives
 outside the data folders so that directory scans of an asset never meet a temporary file, even one a
 killed process left behind.
+
+On object storage (s3://, gs://, abfs://, any non-local fsspec URL) a rename is a copy and a delete: not
+atomic, and twice the traffic. There the frame is written to a local temporary file and uploaded to its
+final name in one put (fsspec's put_file: one PUT, or a multipart upload that becomes visible only when
+completed and is aborted on failure), so readers see the old object or the new one and a killed writer
+leaves nothing. No staging objects are written there.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import tempfile
 import uuid
 
 import polars as pl
 from upath import UPath
 
-__all__ = ["STAGING", "StorageWriteError", "staged_target", "write_parquet_atomically"]
+__all__ = ["LOCAL_PROTOCOLS", "STAGING", "StorageWriteError", "is_local", "root_path", "staged_target",
+           "write_parquet_atomically"]
 
 STAGING = ".staging"
+LOCAL_PROTOCOLS = ("", "file", "local")
+
+
+def is_local(path: UPath | str | os.PathLike) -> bool:
+    """Whether a path (or storage root) is on the local file system rather than behind an fsspec URL."""
+    return getattr(path, "protocol", None) in LOCAL_PROTOCOLS if isinstance(path, UPath) \
+        else UPath(path).protocol in LOCAL_PROTOCOLS
+
+
+def root_path(root: str | os.PathLike) -> UPath:
+    """The storage root (`storage.root`: a folder or an fsspec URL) as a UPath.
+
+    Object storage gets no listing cache: fsspec keeps one file system object per process and, by default,
+    every listing it made, so a folder listed once would hide files that another process (a parallel space,
+    a Dagster run worker, the UI's sensors) wrote under the same root afterwards. Credentials and the
+    endpoint come from the file system's own configuration (for s3://: AWS_* variables, ~/.aws), never
+    from km.yaml.
+    """
+    path = root if isinstance(root, UPath) else UPath(root)
+    if path.protocol in LOCAL_PROTOCOLS:
+        return path
+    return UPath(path, **{**path.storage_options, "use_listings_cache": False})
 
 
 class StorageWriteError(OSError):
@@ -33,6 +63,8 @@ class StorageWriteError(OSError):
 
 
 def write_parquet_atomically(frame: pl.DataFrame, target: UPath, root: UPath) -> UPath:
+    if not is_local(target):
+        return _put_whole(frame, target)
     # The staging tree mirrors the data tree, so a leftover temporary file still says what it was for.
     relative = str(target.relative_to(root)) if str(target).startswith(str(root)) else target.name
     temporary = root / STAGING / f"{relative}.{uuid.uuid4().hex}.tmp"
@@ -53,6 +85,21 @@ def write_parquet_atomically(frame: pl.DataFrame, target: UPath, root: UPath) ->
     return target
 
 
+def _put_whole(frame: pl.DataFrame, target: UPath) -> UPath:
+    """Object storage: the final object in one upload (see the module's docstring), from a local file so that
+    a frame that fails to serialize never reaches the store and a big one is not held twice in memory."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="km-upload-") as scratch:
+            local = os.path.join(scratch, "data.parquet")
+            with open(local, "wb") as handle:
+                frame.write_parquet(handle)
+            target.fs.put_file(local, target.path)
+    except OSError as err:
+        # A local failure (the temporary folder's disk is full) names the local file in the message.
+        raise StorageWriteError(_explain(err, target, None), err.errno) from err
+    return target
+
+
 def _remove_quietly(temporary: UPath) -> None:
     """Remove a temporary file if it is there; a failure to do so must not hide the write's own error."""
     try:
@@ -62,7 +109,7 @@ def _remove_quietly(temporary: UPath) -> None:
         pass  # it stays in staging, outside every asset's folder, where readers never look
 
 
-def _explain(err: OSError, target: UPath, temporary: UPath) -> str:
+def _explain(err: OSError, target: UPath, temporary: UPath | str | None) -> str:
     cause = err.strerror or str(err) or type(err).__name__
     code = f"{errno.errorcode[err.errno]}: " if err.errno in errno.errorcode else ""
     where = f" at {err.filename}" if err.filename and str(err.filename) not in (str(target), str(temporary)) else ""

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import polars as pl
 from upath import UPath
 
-from .parquet_files import write_parquet_atomically
+from .parquet_files import root_path, write_parquet_atomically
 
 __all__ = ["PEOPLE", "RETRY_UNRESOLVED", "ids_to_resolve", "merge_people", "people_ids", "people_path",
            "read_people", "unresolved_ids", "write_people"]
@@ -34,7 +34,7 @@ RETRY_UNRESOLVED = timedelta(days=7)
 
 
 def people_path(root: str, prefix: str) -> UPath:
-    return UPath(root) / prefix / "people" / "people.parquet"
+    return root_path(root) / prefix / "people" / "people.parquet"
 
 
 def read_people(root: str, prefix: str) -> pl.DataFrame:
@@ -47,7 +47,7 @@ def read_people(root: str, prefix: str) -> pl.DataFrame:
 
 def write_people(people: pl.DataFrame, root: str, prefix: str) -> UPath:
     return write_parquet_atomically(people.select(PEOPLE.names()).sort("person_id"), people_path(root, prefix),
-                                    UPath(root))
+                                    root_path(root))
 
 
 def people_ids(items: pl.DataFrame) -> pl.Series:

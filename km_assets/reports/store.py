@@ -18,6 +18,7 @@ from ..config import KmConfig, load_config
 from ..km.current import SNAPSHOT
 from ..km.integration_log import INTEGRATION_LOG, RUNS_FOLDER
 from ..km.mapping import FIXED
+from ..km.parquet_files import root_path
 from ..km.permissions import PERMISSION_MAP
 from ..km.schemas import ARTICLES, RAW_ATTACHMENTS, RAW_CONTENT
 
@@ -54,20 +55,43 @@ class Store:
 
     @property
     def folder(self) -> UPath:
-        return UPath(self.root) / self.prefix
+        return root_path(self.root) / self.prefix
 
-    def read(self, asset: str) -> pl.DataFrame:
-        """Every partition of an asset, with its partition keys as columns (empty: the asset's schema)."""
+    def _files(self, asset: str) -> list[tuple[UPath, dict[str, str]]]:
+        """An asset's Parquet files, each with the partition keys its folders name."""
         folder = self.folder / asset
-        frames = []
+        files = []
         for path in sorted(folder.rglob("*.parquet")) if folder.exists() else []:
+            if path.name.startswith("."):
+                continue  # a temporary file of a write in progress
             keys = dict(part.split("=", 1) for part in path.relative_to(folder).parts[:-1] if "=" in part)
+            files.append((path, keys))
+        return files
+
+    def read(self, asset: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """Every partition of an asset, with its partition keys as columns (empty: the asset's schema).
+        `columns`: only these (and the partition keys), so a count by space never loads the Markdown."""
+        frames = []
+        for path, keys in self._files(asset):
             with path.open("rb") as handle:
-                frame = pl.read_parquet(handle)
+                frame = pl.read_parquet(handle, columns=columns)
             frames.append(frame.with_columns(pl.lit(v).alias(k) for k, v in keys.items() if k not in frame.columns))
         if frames:
             return pl.concat(frames, how="diagonal_relaxed")
-        return pl.DataFrame(schema={**_SCHEMAS.get(asset, {}), "space": pl.String})
+        schema = {**_SCHEMAS.get(asset, {}), "space": pl.String}
+        if columns is not None:
+            schema = {k: v for k, v in schema.items() if k in columns or k == "space"}
+        return pl.DataFrame(schema=schema)
+
+    def count(self, asset: str) -> int:
+        """How many rows an asset holds, from the files' footers (no column is read)."""
+        import pyarrow.parquet as pq
+
+        total = 0
+        for path, _ in self._files(asset):
+            with path.open("rb") as handle:
+                total += pq.ParquetFile(handle).metadata.num_rows
+        return total
 
     def written_at(self, asset: str, space: str) -> datetime | None:
         """When a space's partition of an asset was last written (its file's modification time)."""

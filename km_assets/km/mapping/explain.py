@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from upath import UPath
 
 from ...config import KmConfig
+from ..parquet_files import root_path
 from .engine import FIXED
 
 __all__ = ["explain", "explain_mapping", "read_metadata"]
@@ -44,7 +44,7 @@ def _show(value: Any) -> str:
 
 def read_metadata(root: str, prefix: str) -> pl.DataFrame:
     """Every space's article_metadata partition, read by path (no Dagster)."""
-    folder = UPath(root) / prefix / "article_metadata"
+    folder = root_path(root) / prefix / "article_metadata"
     frames = []
     for path in sorted(folder.rglob("*.parquet")) if folder.exists() else []:
         with path.open("rb") as handle:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 from upath import UPath
 
-from ..parquet_files import write_parquet_atomically
+from ..parquet_files import root_path, write_parquet_atomically
 from .model import Grant, Membership, Node, Restriction, SpaceInputs
 
 __all__ = ["FACTS_FOLDER", "PERMISSION_FACTS", "facts_frame", "find_space_inputs", "read_space_inputs",
@@ -87,11 +87,11 @@ def space_inputs(df: pl.DataFrame, space_key: str) -> SpaceInputs:
 
 
 def _path(root: str, connection: str, space: str) -> UPath:
-    return UPath(root) / connection / FACTS_FOLDER / f"space={space}" / "data.parquet"
+    return root_path(root) / connection / FACTS_FOLDER / f"space={space}" / "data.parquet"
 
 
 def write_space_inputs(root: str, connection: str, inputs: SpaceInputs) -> UPath:
-    return write_parquet_atomically(facts_frame(inputs), _path(root, connection, inputs.space_key), UPath(root))
+    return write_parquet_atomically(facts_frame(inputs), _path(root, connection, inputs.space_key), root_path(root))
 
 
 def read_space_inputs(root: str, connection: str, space: str) -> SpaceInputs:
@@ -105,7 +105,7 @@ def read_space_inputs(root: str, connection: str, space: str) -> SpaceInputs:
 
 def find_space_inputs(root: str, connection: str, content_id: str) -> SpaceInputs:
     """The facts of the space whose listing holds `content_id`."""
-    folder = UPath(root) / connection / FACTS_FOLDER
+    folder = root_path(root) / connection / FACTS_FOLDER
     if folder.exists():
         for path in sorted(folder.glob("space=*/data.parquet")):
             with path.open("rb") as handle:
