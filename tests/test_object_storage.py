@@ -228,6 +228,13 @@ def test_the_demo_sync_on_s3_reads_back_as_the_local_sync_wrote_it(s3, demo_sand
     assert store.written_at("articles_current", spaces[0]) is not None
     assert store.log().height == Store(str(tmp_path / "local"), "demo").log().height > 0
 
+    # The sync report (papermill: the kernel reads the bucket with the same environment) sums up the same.
+    from km_assets.reports import figures, run_report
+
+    reports = {name: figures(run_report(configs[name], "demo", out_dir=tmp_path / f"reports-{name}")
+                             .with_suffix(".ipynb")) for name in ("local", "s3")}
+    assert reports["s3"]["summary"]["items"] == reports["local"]["summary"]["items"] == expected.height
+
     # No secret in any object: neither the S3 secret nor the Confluence token.
     for key in fs.find(s3.bucket):
         data = fs.cat_file(key)
