@@ -76,9 +76,19 @@ class RateLimitSettings(_Strict):
     requests_per_second: float = Field(default=10.0, ge=0)
     max_concurrency: int = Field(default=4, ge=1, le=64)
     max_retries: int = Field(default=8, ge=0, le=50)
-    # requests_per_second is the site's budget, shared by every process of this user on this machine
-    # (parallel spaces, a schedule next to `km sync`); false gives each process the whole rate.
-    shared: bool = True
+    # requests_per_second is the site's whole budget. How processes share it:
+    # - machine (true): one bucket per site in a file that every process of this user on this machine
+    #   takes its requests from (parallel spaces, a schedule next to `km sync`, Dagster's run workers);
+    # - pool: for runs spread over machines (Kubernetes): each step that calls Confluence holds a slot of
+    #   the connection's Dagster concurrency pool and takes requests_per_second / the pool's slots, so all
+    #   steps together stay within the budget however many pods run them (defs/pools.py);
+    # - none (false): each process has the whole rate (one process per site only).
+    shared: Literal["machine", "pool", "none"] = "machine"
+
+    @field_validator("shared", mode="before")
+    @classmethod
+    def _shared_from_bool(cls, value: object) -> object:
+        return {True: "machine", False: "none"}.get(value, value) if isinstance(value, bool) else value
 
 
 class AttachmentSettings(_Strict):

@@ -61,8 +61,11 @@ _DECLARED_KIND = {"cloud": "cloud", "datacenter": "datacenter", "server": "datac
 
 def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deployment | None = None,
                events: EventLog | None = None, transport: httpx.BaseTransport | None = None,
-               **kwargs: Any) -> ConfluenceClient:
-    """A client for a configured connection. The secret is passed in, never read here from the environment."""
+               rate_share: float = 1.0, **kwargs: Any) -> ConfluenceClient:
+    """A client for a configured connection. The secret is passed in, never read here from the environment.
+
+    `rate_share`: the part of the site's requests_per_second this client may use (rate_limit.shared: pool
+    gives each pool slot 1 / slots of it)."""
     if deployment is None and (connection.auth.scoped or connection.deployment == "auto"):
         deployment = resolve_deployment(connection, transport=transport)
     base_url = deployment.site_url if deployment is not None else connection.url
@@ -72,10 +75,12 @@ def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deplo
                              "(its /_edge/tenant_info gave no cloudId)")
         base_url = f"{connection.auth.gateway_url.rstrip('/')}/ex/confluence/{deployment.cloud_id}/wiki"
     limits = connection.rate_limit
-    settings = ClientSettings(requests_per_second=limits.requests_per_second,
+    if not 0 < rate_share <= 1:
+        raise ValueError(f"connection {connection.name!r}: a rate share must be in (0, 1], not {rate_share}")
+    settings = ClientSettings(requests_per_second=limits.requests_per_second * rate_share,
                               max_concurrency=limits.max_concurrency, max_retries=limits.max_retries)
     log = events or EventLog(connection.name, secrets=(secret,))
-    if limits.shared and "clock" not in kwargs and "sleep" not in kwargs and "bucket" not in kwargs:
+    if limits.shared == "machine" and "clock" not in kwargs and "sleep" not in kwargs and "bucket" not in kwargs:
         # One budget for the site across this machine's processes (a test's fake clock keeps its own).
         kwargs["bucket"] = SiteTokenBucket(site_bucket_path(connection.url), limits.requests_per_second)
     client = ConfluenceClient(base_url, _auth(connection, secret), settings=kwargs.pop("settings", settings),
