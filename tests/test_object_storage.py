@@ -402,3 +402,65 @@ def test_hostile_attachment_names_stay_under_the_bucket_prefix(s3):
         trusted = list(download_attachments(client, [record], root, AttachmentSettings(), known=known))
         assert [r.status for r in trusted] == ["skipped"] and trusted[0].path == victim.path
         assert not [k for k in fs.find(s3.bucket) if "outside" in k]
+
+
+def _notebooks(folder: Path, source: str) -> Path:
+    """A notebooks folder (KM_NOTEBOOKS_DIR) whose sync_report is one real code cell: papermill runs it in the
+    project's kernel, so the upload paths are exercised without a sync behind them."""
+    import nbformat
+
+    folder.mkdir()
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("connection = None", metadata={
+        "tags": ["parameters"]}), nbformat.v4.new_code_cell(source)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(book, str(folder / "sync_report.ipynb"))
+    return folder
+
+
+def test_a_report_on_object_storage_is_uploaded_and_a_failed_one_names_its_object(s3, tmp_path, monkeypatch):
+    from km_assets.reports import ReportError, run_report
+    from km_assets.reports.run import write_report
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KM_TEST_TOKEN", "km-token-not-used-here")
+    url = f"s3://{s3.bucket}/km"
+    config = load_config(_km_yaml(tmp_path / "km.yaml", url, "http://127.0.0.1:9"))
+    fs = s3.fs()
+    folder = f"{s3.bucket}/km/demo/reports"
+
+    # A notebook that raises: its executed copy (with the traceback) goes to the bucket, the error names it.
+    monkeypatch.setenv("KM_NOTEBOOKS_DIR", str(_notebooks(tmp_path / "broken", "raise RuntimeError('report broke')")))
+    with pytest.raises(ReportError, match=r"failed in cell \d+: RuntimeError: report broke") as caught:
+        run_report(config, "demo")
+    assert f"{url}/demo/reports/sync_report.failed.ipynb" in str(caught.value)
+    assert fs.find(s3.bucket) == [f"{folder}/sync_report.failed.ipynb"]
+    assert b"report broke" in fs.cat_file(f"{folder}/sync_report.failed.ipynb")
+
+    # The next good run uploads the notebook and its HTML (content type from the name) and removes the failure.
+    monkeypatch.setenv("KM_NOTEBOOKS_DIR", str(_notebooks(tmp_path / "good", "print('report body ' + 'ok')")))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the local working copies go
+    report = write_report(config, "demo")
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert (str(report.html), str(report.notebook)) == (f"{url}/demo/reports/sync_report.html",
+                                                        f"{url}/demo/reports/sync_report.ipynb")
+    assert report.url == str(report.html)
+    assert sorted(fs.find(s3.bucket)) == [f"{folder}/sync_report.html", f"{folder}/sync_report.ipynb"]
+    assert "report body ok" in fs.cat_file(f"{folder}/sync_report.html").decode()
+    assert b"report body ok" in fs.cat_file(f"{folder}/sync_report.ipynb")
+    assert fs.info(f"{folder}/sync_report.html")["ContentType"] == "text/html"
+    assert os.listdir(scratch) == []  # the local working copies are gone
+    assert not (tmp_path / "reports").exists()
+
+    # An explicit fsspec URL as the reports folder: <out>/<connection>/, with the range in the name.
+    html = run_report(config, "demo", "2026-01-01", "2026-01-31T12:00", out_dir=f"s3://{s3.bucket}/elsewhere")
+    assert str(html) == f"s3://{s3.bucket}/elsewhere/demo/sync_report_2026-01-01_2026-01-31T1200.html"
+    assert fs.exists(f"{s3.bucket}/elsewhere/demo/sync_report_2026-01-01_2026-01-31T1200.ipynb")
+
+    # A local root keeps today's default: ./reports/<connection>/, files on the local disk.
+    local = load_config(_km_yaml(tmp_path / "local.yaml", str(tmp_path / "data"), "http://127.0.0.1:9"))
+    report = write_report(local, "demo")
+    assert report.html == tmp_path / "reports" / "demo" / "sync_report.html" and report.html.is_file()
+    assert report.notebook == report.html.with_suffix(".ipynb") and report.notebook.is_file()
+    assert report.url == report.html.as_uri() and report.url.startswith("file:///")
