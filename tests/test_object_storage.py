@@ -9,6 +9,7 @@ own readers, `km sync`) must equal what the local sync wrote.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -229,11 +230,15 @@ def test_the_demo_sync_on_s3_reads_back_as_the_local_sync_wrote_it(s3, demo_sand
     assert store.log().height == Store(str(tmp_path / "local"), "demo").log().height > 0
 
     # The sync report (papermill: the kernel reads the bucket with the same environment) sums up the same.
+    # Run by the sync_report asset with no reports folder set (as in a Kubernetes run pod): the executed
+    # notebook and its HTML go to <root>/demo/reports/ in the bucket, not to the pod's disk, and the
+    # metadata links them. The local root's report, for comparison, goes to a local folder.
     from km_assets.reports import figures, run_report
 
-    reports = {name: figures(run_report(configs[name], "demo", out_dir=tmp_path / f"reports-{name}")
-                             .with_suffix(".ipynb")) for name in ("local", "s3")}
-    assert reports["s3"]["summary"]["items"] == reports["local"]["summary"]["items"] == expected.height
+    local_report = run_report(configs["local"], "demo", out_dir=tmp_path / "reports-local")
+    assert figures(local_report.with_suffix(".ipynb"))["summary"]["items"] == expected.height
+    _check_the_report_asset_writes_to_the_bucket(s3, url, configs["s3"], local_report, cwd, monkeypatch,
+                                                 expected.height, demo_sandbox.options.api_token)
 
     # No secret in any object: neither the S3 secret nor the Confluence token.
     for key in fs.find(s3.bucket):
@@ -256,6 +261,50 @@ def test_the_demo_sync_on_s3_reads_back_as_the_local_sync_wrote_it(s3, demo_sand
     from_polars_again = _sorted(pl.scan_parquet(pattern, hive_partitioning=True,
                                                 storage_options=s3.storage_options).collect())
     assert from_polars_again.filter(pl.col("space") == spaces[0]).height == wanted
+
+
+_SUMMARY_ROW = re.compile(r'<tr><td>"(\w+)"</td><td>"([^"<]*)"</td></tr>')
+
+
+def _summary_table(html: str) -> dict[str, str]:
+    """The report's headline table (figure -> value), as the HTML shows it to a reader."""
+    return dict(_SUMMARY_ROW.findall(html[html.index("<table"):html.index("</table>")]))
+
+
+def _check_the_report_asset_writes_to_the_bucket(s3: S3, url: str, config, local_report: Path, cwd: Path,
+                                                 monkeypatch, items: int, token: str) -> None:
+    from km_assets.defs.report_assets import report_assets
+    from km_assets.reports import figures
+
+    monkeypatch.delenv("KM_REPORTS_DIR", raising=False)
+    local_html = local_report.read_text(encoding="utf-8")
+    fs = s3.fs()
+    folder = f"{s3.bucket}/km/demo/reports"
+    assert not fs.exists(folder)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(report_assets(config.connection("demo"), url), instance=instance)
+        assert result.success
+        logs = " ".join(str(entry) for entry in instance.all_logs(result.run_id))
+    metadata = {k: v.value for k, v in result.asset_materializations_for_node("demo__sync_report")[0].metadata.items()}
+    assert sorted(fs.find(folder)) == [f"{folder}/sync_report.html", f"{folder}/sync_report.ipynb"]
+    assert metadata["url"] == metadata["html"] == f"{url}/demo/reports/sync_report.html"
+    assert metadata["notebook"] == f"{url}/demo/reports/sync_report.ipynb"
+    assert metadata["items"] == items
+    assert f"sync report written to {url}/demo/reports/sync_report.html" in logs
+    assert os.listdir(cwd) == []  # no reports/ folder on the local disk
+
+    # The HTML in the bucket is the report itself: its headline table says what the local run's says.
+    html = fs.cat_file(f"{folder}/sync_report.html").decode("utf-8")
+    shown, local_shown = _summary_table(html), _summary_table(local_html)
+    assert shown["items"] == str(items)
+    same = ("items", "spaces", "new", "changed", "deleted", "attachments", "attachment_bytes")
+    assert {k: shown[k] for k in same} == {k: local_shown[k] for k in same}
+    assert html.count("<img") == local_html.count("<img") > 0  # the plots, embedded
+    copy = local_report.with_name("from-bucket.ipynb")
+    fs.get_file(f"{folder}/sync_report.ipynb", str(copy))
+    assert figures(copy)["summary"]["items"] == items
+    for text in (html, copy.read_text(encoding="utf-8"), str(metadata), logs):
+        assert s3.secret not in text and s3.key_id not in text and token not in text
 
 
 def test_km_sync_prints_the_counts_it_read_from_the_bucket(s3, demo_sandbox, tmp_path, monkeypatch, capsys):
