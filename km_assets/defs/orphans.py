@@ -2,7 +2,8 @@
 
 `km sync` runs jobs in its own process, outside any run launcher, so Dagster's run monitoring cannot see
 them. Each such run carries the id and start time of the process that runs it; the next `km sync` marks
-the runs whose process is gone as failed, saying so, before it starts its own.
+the runs whose process is gone as failed, saying so, and frees the pool slots their steps held, before it
+starts its own.
 """
 
 from __future__ import annotations
@@ -61,5 +62,9 @@ def fail_orphaned_runs(instance: dg.DagsterInstance, job_names: list[str]) -> li
         instance.report_run_failed(run, message=f"the process that ran it ({identity}) ended without "
                                                 "finishing the run (killed or crashed); a later km sync re-runs "
                                                 "what it left")
+        # A step killed while it held a slot of a concurrency pool never gave it back; only Dagster's
+        # daemon frees such slots, and `km sync` runs without one.
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         failed.append(run.run_id)
     return failed

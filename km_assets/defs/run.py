@@ -22,7 +22,18 @@ from .schedules import _window_key, last_settled_window
 
 __all__ = ["SyncSummary", "dagster_instance", "history_cutoff", "sync_connection", "sync_spaces"]
 
-_INSTANCE_SETTINGS = "telemetry:\n  enabled: false\n"
+# The instance `km` creates ($DAGSTER_HOME/dagster.yaml, written once; edit it to taste). Runs that Dagster
+# launches (a backfill of space partitions, schedules) are queued and run in parallel up to
+# max_concurrent_runs, each in a process of its own; every connection's pool (the steps that call
+# Confluence, defs/pools.py) gets default_limit slots across all runs.
+_INSTANCE_SETTINGS = """telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+  pools:
+    default_limit: 4
+"""
 
 
 @dataclass
