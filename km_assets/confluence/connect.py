@@ -82,7 +82,11 @@ def client_for(connection: ConnectionSettings, secret: str, *, deployment: Deplo
     log = events or EventLog(connection.name, secrets=(secret,))
     if limits.shared == "machine" and "clock" not in kwargs and "sleep" not in kwargs and "bucket" not in kwargs:
         # One budget for the site across this machine's processes (a test's fake clock keeps its own).
-        kwargs["bucket"] = SiteTokenBucket(site_bucket_path(connection.url), limits.requests_per_second)
+        # Half the site's burst: requests several processes take from one bucket reach the site with
+        # scheduling jitter, and the site's unused burst absorbs it (a full burst drew 429s from a
+        # limiter of the same size when four runs kept the rate saturated).
+        rate = limits.requests_per_second
+        kwargs["bucket"] = SiteTokenBucket(site_bucket_path(connection.url), rate, burst=max(1.0, rate / 2))
     client = ConfluenceClient(base_url, _auth(connection, secret), settings=kwargs.pop("settings", settings),
                               events=log, transport=transport, deployment=deployment,
                               declared_kind=_DECLARED_KIND.get(connection.deployment), **kwargs)
