@@ -49,7 +49,7 @@ def _demo(args: argparse.Namespace) -> int:
         from .reports import run_report
 
         # The sandbox is gone by now: the report reads only what the sync stored.
-        html = run_report(config, connection.name, out_dir="reports")
+        html = run_report(config, connection.name)  # reports/, or the object storage root's reports/
         print(f"\nSync report: {html}")
     print("\nOpen the Dagster UI on the same data:  make ui   (then http://127.0.0.1:3000)")
     print("Explore the data in notebooks:         make lab  (notebooks/)")
@@ -336,7 +336,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("connection", nargs="?", default=None, help="connection to report on (default: every one)")
     report.add_argument("--since", type=_date, default=None, help="from this date or time (UTC), inclusive")
     report.add_argument("--until", type=_date, default=None, help="until this date (the whole day) or time (UTC)")
-    report.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
+    report.add_argument("--out", default=None, help="folder or fsspec URL for the reports (default: reports/, "
+                        "or <root>/<connection>/reports/ when storage.root is object storage)")
     report.set_defaults(handler=_report)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev on 127.0.0.1) on the same data")
