@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "permissions": ([], ["--pages", "2000", "--repeat", "1"]),
     "attachments": (["--copies", "10", "--repeat", "3"], ["--copies", "2", "--repeat", "1"]),
     "sandbox_memory": ([], ["--spec", "synthetic:2:1000"]),
+    "parallel_partitions": (["--unshared"], ["--quick"]),
 }
 
 
