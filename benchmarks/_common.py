@@ -117,3 +117,18 @@ class MemorySampler:
     def tree_delta_mb(self) -> float:
         """Growth of the process tree's PSS."""
         return self.tree_peak_mb - self.tree_start_mb
+
+
+class SandboxCounts:
+    """For a result holding `server`, what a sandbox counted when it stopped: its requests, and how many it
+    answered 429 (mixed into the benchmarks' result dataclasses)."""
+
+    server: dict
+
+    @property
+    def requests(self) -> int:
+        return int(self.server.get("requests", 0))
+
+    @property
+    def throttled(self) -> int:
+        return int(self.server.get("by_status", {}).get(429, 0))

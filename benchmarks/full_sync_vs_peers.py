@@ -39,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import MemorySampler  # noqa: E402
+from _common import MemorySampler, SandboxCounts  # noqa: E402
 from listing_vs_peers import Endpoint, ForkedSandbox, expected_ids, machine  # noqa: E402
 
 from km_assets.sandbox.faults import FaultOptions  # noqa: E402
@@ -121,7 +121,7 @@ RUNNERS = {"ours": run_ours, "langchain": run_langchain, "llamaindex": run_llama
 
 # -- measuring -----------------------------------------------------------------------------------------
 @dataclass
-class Result:
+class Result(SandboxCounts):
     name: str
     ids: list[str] = field(default_factory=list)
     error: str | None = None
@@ -130,14 +130,6 @@ class Result:
     rss_delta_mb: float = float("nan")
     server: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
-
-    @property
-    def requests(self) -> int:
-        return int(self.server.get("requests", 0))
-
-    @property
-    def throttled(self) -> int:
-        return int(self.server.get("by_status", {}).get(429, 0))
 
 
 def _child(name: str, endpoint: Endpoint, spaces: list[str], args: argparse.Namespace, conn: Connection) -> None:

@@ -50,7 +50,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import MemorySampler  # noqa: E402
+from _common import MemorySampler, SandboxCounts  # noqa: E402
 
 from km_assets.config import AuthSettings, ConnectionSettings, RateLimitSettings  # noqa: E402
 from km_assets.confluence.connect import client_for  # noqa: E402
@@ -169,7 +169,7 @@ class Listing:
 
 
 @dataclass
-class Result:
+class Result(SandboxCounts):
     name: str
     page_size: int
     kinds: tuple[str, ...]
@@ -184,14 +184,6 @@ class Result:
     @property
     def items(self) -> int:
         return len(self.listing.ids) if self.listing else 0
-
-    @property
-    def requests(self) -> int:
-        return int(self.server.get("requests", 0))
-
-    @property
-    def throttled(self) -> int:
-        return int(self.server.get("by_status", {}).get(429, 0))
 
     @property
     def early_retries(self) -> int:

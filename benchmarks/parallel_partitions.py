@@ -37,6 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import SandboxCounts  # noqa: E402
 from listing_vs_peers import ForkedSandbox, expected_ids, machine  # noqa: E402
 
 from km_assets.sandbox.faults import FaultOptions  # noqa: E402
@@ -47,7 +48,7 @@ BIN = Path(sys.executable).parent
 
 
 @dataclass
-class Case:
+class Case(SandboxCounts):
     name: str
     wall_s: float = 0.0
     runs: int = 0
@@ -55,14 +56,6 @@ class Case:
     most_at_once: int = 0
     server: dict[str, Any] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
-
-    @property
-    def requests(self) -> int:
-        return int(self.server.get("requests", 0))
-
-    @property
-    def throttled(self) -> int:
-        return int(self.server.get("by_status", {}).get(429, 0))
 
 
 def write_setup(folder: Path, url: str, login: str, args: argparse.Namespace, shared: str) -> dict[str, str]:

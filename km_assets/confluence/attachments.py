@@ -28,8 +28,9 @@ import secrets
 import tempfile
 import threading
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
@@ -112,7 +113,29 @@ def attachment_path(record: dict[str, Any]) -> PurePosixPath:
                          f"v{int(record.get('version') or 1)}", name)
 
 
-class LocalStore:
+class _Sidecars(ABC):
+    """The JSON sidecar beside each stored file (what was downloaded, its size and hash), through the
+    store's own `path` and `writer`, so it is written as atomically as the file itself."""
+
+    @abstractmethod
+    def path(self, rel: PurePosixPath) -> Path | UPath: ...
+
+    @abstractmethod
+    def writer(self, rel: PurePosixPath) -> AbstractContextManager[IO[bytes]]: ...
+
+    def read_meta(self, rel: PurePosixPath) -> dict[str, Any] | None:
+        try:
+            meta = json.loads(self.path(rel).with_name(SIDECAR).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def write_meta(self, rel: PurePosixPath, meta: dict[str, Any]) -> None:
+        with self.writer(rel.with_name(SIDECAR)) as handle:
+            handle.write(json.dumps(meta, indent=1, sort_keys=True).encode())
+
+
+class LocalStore(_Sidecars):
     """Where downloads land. Every file operation goes through here, so an fsspec store can replace it."""
 
     def __init__(self, root: Path | str) -> None:
@@ -139,17 +162,6 @@ class LocalStore:
             temp.unlink(missing_ok=True)
             raise
 
-    def read_meta(self, rel: PurePosixPath) -> dict[str, Any] | None:
-        try:
-            meta = json.loads(self.path(rel).with_name(SIDECAR).read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        return meta if isinstance(meta, dict) else None
-
-    def write_meta(self, rel: PurePosixPath, meta: dict[str, Any]) -> None:
-        with self.writer(rel.with_name(SIDECAR)) as handle:
-            handle.write(json.dumps(meta, indent=1, sort_keys=True).encode())
-
     def matches(self, rel: PurePosixPath, size: int, sha256: str) -> bool:
         """Whether the stored file still has this size and hash (re-hashed: cheap next to a download)."""
         target = self.path(rel)
@@ -170,7 +182,7 @@ class LocalStore:
 _MAX_KEY_PART_BYTES = 255
 
 
-class ObjectStore:
+class ObjectStore(_Sidecars):
     """Downloads on object storage (a root such as s3://bucket/km/demo/attachment_files): the same interface
     as LocalStore. Object stores have no symlinks and no dot segments, so containment is checked on the
     name itself, as strictly: a relative path of plain components (no '', '.', '..', no control character,
@@ -202,17 +214,6 @@ class ObjectStore:
             with open(local, "xb") as handle:
                 yield handle
             final.fs.put_file(local, final.path)
-
-    def read_meta(self, rel: PurePosixPath) -> dict[str, Any] | None:
-        try:
-            meta = json.loads(self.path(rel).with_name(SIDECAR).read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        return meta if isinstance(meta, dict) else None
-
-    def write_meta(self, rel: PurePosixPath, meta: dict[str, Any]) -> None:
-        with self.writer(rel.with_name(SIDECAR)) as handle:
-            handle.write(json.dumps(meta, indent=1, sort_keys=True).encode())
 
     def matches(self, rel: PurePosixPath, size: int, sha256: str) -> bool:
         """Whether the stored object still has this size and hash (re-hashed, as on local storage)."""
