@@ -40,7 +40,7 @@ import httpx
 from upath import UPath
 
 from ..config import AttachmentSettings
-from ..km.parquet_files import is_local, root_path
+from ..storage_root import is_local, root_path
 from .client import ConfluenceClient
 from .errors import AuthenticationError, ConfluenceError, PermissionDeniedError
 

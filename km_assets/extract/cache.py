@@ -18,7 +18,7 @@ from pathlib import Path
 
 from upath import UPath
 
-from ..km.parquet_files import is_local, root_path
+from ..storage_root import is_local, root_path
 from .worker import Extraction, Limits
 
 __all__ = ["TextCache"]

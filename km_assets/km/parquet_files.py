@@ -22,32 +22,12 @@ import uuid
 import polars as pl
 from upath import UPath
 
+from ..storage_root import LOCAL_PROTOCOLS, is_local, root_path
+
 __all__ = ["LOCAL_PROTOCOLS", "STAGING", "StorageWriteError", "is_local", "root_path", "staged_target",
            "write_parquet_atomically"]
 
 STAGING = ".staging"
-LOCAL_PROTOCOLS = ("", "file", "local")
-
-
-def is_local(path: UPath | str | os.PathLike) -> bool:
-    """Whether a path (or storage root) is on the local file system rather than behind an fsspec URL."""
-    return getattr(path, "protocol", None) in LOCAL_PROTOCOLS if isinstance(path, UPath) \
-        else UPath(path).protocol in LOCAL_PROTOCOLS
-
-
-def root_path(root: str | os.PathLike) -> UPath:
-    """The storage root (`storage.root`: a folder or an fsspec URL) as a UPath.
-
-    Object storage gets no listing cache: fsspec keeps one file system object per process and, by default,
-    every listing it made, so a folder listed once would hide files that another process (a parallel space,
-    a Dagster run worker, the UI's sensors) wrote under the same root afterwards. Credentials and the
-    endpoint come from the file system's own configuration (for s3://: AWS_* variables, ~/.aws), never
-    from km.yaml.
-    """
-    path = root if isinstance(root, UPath) else UPath(root)
-    if path.protocol in LOCAL_PROTOCOLS:
-        return path
-    return UPath(path, **{**path.storage_options, "use_listings_cache": False})
 
 
 class StorageWriteError(OSError):

@@ -26,7 +26,7 @@ from typing import Any
 from upath import UPath
 
 from ..config import KmConfig
-from ..km.parquet_files import is_local, root_path
+from ..storage_root import is_local, root_path
 from .display import figures
 from .kernel import ensure_kernel
 
